@@ -1,0 +1,247 @@
+package dev.wabamigrator.app;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.wabamigrator.command.CommandIntake;
+import dev.wabamigrator.engine.CodeWait;
+import dev.wabamigrator.engine.EngineMetrics;
+import dev.wabamigrator.engine.FlowRegistry;
+import dev.wabamigrator.engine.MigrationCommands;
+import dev.wabamigrator.engine.MigrationScheduler;
+import dev.wabamigrator.engine.MigrationStore;
+import dev.wabamigrator.engine.RetryPolicy;
+import dev.wabamigrator.engine.SecretBox;
+import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.engine.StepDispatcher;
+import dev.wabamigrator.engine.StepOutcomes;
+import dev.wabamigrator.engine.StepRecorder;
+import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.event.OutboxPublisher;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.service.ServiceSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.flywaydb.core.Flyway;
+import org.jolokia.jvmagent.JolokiaServer;
+import org.jolokia.jvmagent.JolokiaServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the application: the Kafka broker (embedded unless KAFKA_BROKERS is set), the database (H2 file unless
+ * DB_URL is set) migrated by Flyway, the topics, the engine beans the routes call, health checks and Jolokia.
+ */
+public class AppConfiguration implements CamelConfiguration {
+    private static final Logger LOG = LoggerFactory.getLogger(AppConfiguration.class);
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        Resources resources = new Resources();
+        context.addService(resources, true, true);
+        try {
+            wire(context, resources);
+        } catch (Exception | Error e) {
+            resources.closeAll(); // an embedded broker left running would keep the JVM alive after a failed start
+            throw e;
+        }
+    }
+
+    private void wire(CamelContext context, Resources resources) throws Exception {
+        Settings settings = new Settings(context);
+        Path dataDir = Path.of(settings.require("app.data-dir"));
+        Registry registry = context.getRegistry();
+
+        String brokers = settings.get("app.kafka.brokers", "");
+        if (brokers.isEmpty()) {
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dataDir.resolve("kafka"),
+                    settings.integer("app.kafka.embedded.port"), 0, settings.integer("app.kafka.topic.partitions"));
+            resources.add(broker);
+            brokers = broker.start().bootstrapServers();
+        }
+        context.getComponent("kafka", KafkaComponent.class).getConfiguration().setBrokers(brokers);
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers));
+        resources.add(admin);
+        createTopics(admin, settings);
+
+        HikariDataSource dataSource = dataSource(settings, dataDir);
+        resources.add(dataSource);
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+
+        Clock clock = Clock.systemUTC();
+        ObjectMapper json = new ObjectMapper();
+        Sql sql = new Sql(dataSource);
+        SecretBox secretBox = new SecretBox(secretsKey(settings, dataDir));
+        Properties flowProperties = context.getPropertiesComponent().loadProperties(k -> k.startsWith(FlowRegistry.PREFIX));
+        FlowRegistry flows = new FlowRegistry(flowProperties);
+        EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
+        MigrationStore store = new MigrationStore(sql, secretBox, json, clock);
+        MigrationEvents events = new MigrationEvents(json, sql, settings.require("app.events.source"));
+        RetryPolicy retryPolicy = new RetryPolicy(clock, settings.millis("app.retry.park.initial-delay-ms"),
+                Double.parseDouble(settings.require("app.retry.park.backoff-multiplier")),
+                settings.millis("app.retry.park.max-delay-ms"), settings.integer("app.retry.park.max-transient-attempts"),
+                settings.integer("app.retry.park.max-rate-limited-attempts"));
+        MigrationScheduler scheduler = new MigrationScheduler(store, clock, settings.integer("app.scheduler.max-in-flight"),
+                settings.integer("app.scheduler.batch-size"), settings.millis("app.scheduler.lease-ms"));
+        MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock);
+
+        registry.bind("dataSource", dataSource);
+        registry.bind("json", json);
+        registry.bind("clock", clock);
+        registry.bind("sql", sql);
+        registry.bind("secretBox", secretBox);
+        registry.bind("flowRegistry", flows);
+        registry.bind("engineMetrics", metrics);
+        registry.bind("migrationStore", store);
+        registry.bind("migrationEvents", events);
+        registry.bind("retryPolicy", retryPolicy);
+        registry.bind("migrationScheduler", scheduler);
+        registry.bind("migrationCommands", commands);
+        registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
+        registry.bind("stepDispatcher", new StepDispatcher(context));
+        registry.bind("stepOutcomes", new StepOutcomes());
+        registry.bind("codeWait", new CodeWait(flows, settings.millis("app.code-wait.validity-ms"),
+                settings.integer("app.code-wait.max-wrong-codes")));
+        registry.bind("kafkaOffsets", new KafkaOffsets());
+        registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
+                settings.integer("app.intake.max-command-bytes")));
+        registry.bind("outboxPublisher", new OutboxPublisher(sql, clock, scheduler.instanceId(),
+                settings.integer("app.outbox.batch-size"), settings.millis("app.outbox.lease-ms")));
+        registry.bind("databaseHealthCheck", new DatabaseHealthCheck(dataSource));
+        registry.bind("kafkaHealthCheck", new KafkaHealthCheck(admin));
+
+        if (settings.flag("app.jolokia.enabled")) {
+            resources.add(startJolokia(settings));
+        }
+        LOG.info("waba-migrator wired: Kafka {}, database {}, flows {}", brokers, sql.dialect(), flows.names());
+    }
+
+    private static void createTopics(Admin admin, Settings settings) throws InterruptedException, ExecutionException {
+        int partitions = settings.integer("app.kafka.topic.partitions");
+        short replication = Short.parseShort(settings.require("app.kafka.topic.replication-factor"));
+        List<NewTopic> topics = List.of("app.kafka.topic.commands", "app.kafka.topic.events", "app.kafka.topic.commands-dlq")
+                .stream().map(key -> new NewTopic(settings.require(key), partitions, replication)).toList();
+        for (var entry : admin.createTopics(topics).values().entrySet()) {
+            try {
+                entry.getValue().get(30, TimeUnit.SECONDS);
+                LOG.info("created topic {} ({} partitions)", entry.getKey(), partitions);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("Kafka did not create topic " + entry.getKey() + " in 30 s", e);
+            }
+        }
+    }
+
+    private static HikariDataSource dataSource(Settings settings, Path dataDir) {
+        HikariConfig config = new HikariConfig();
+        String url = settings.get("app.db.url", "");
+        if (url.isEmpty()) {
+            url = "jdbc:h2:file:" + dataDir.resolve("db").resolve("waba-migrator").toAbsolutePath()
+                    + ";LOCK_TIMEOUT=10000";
+        }
+        config.setJdbcUrl(url);
+        config.setUsername(settings.get("app.db.user", ""));
+        config.setPassword(settings.get("app.db.password", ""));
+        config.setMaximumPoolSize(settings.integer("app.db.pool-size"));
+        config.setPoolName("waba-db");
+        return new HikariDataSource(config);
+    }
+
+    private static String secretsKey(Settings settings, Path dataDir) throws IOException {
+        String key = settings.get("app.secrets.key", "");
+        if (!key.isEmpty()) {
+            return key;
+        }
+        Path file = dataDir.resolve("secrets.key");
+        if (!Files.exists(file)) {
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
+            Files.createDirectories(dataDir);
+            Files.writeString(file, Base64.getEncoder().encodeToString(random));
+        }
+        LOG.warn("SECRETS_KEY is not set: secrets at rest are encrypted with the development key in {}; "
+                + "set SECRETS_KEY in production", file);
+        return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+
+    private static Supplier<MeterRegistry> meterRegistry(CamelContext context) {
+        MeterRegistry fallback = new SimpleMeterRegistry();
+        return new Supplier<>() {
+            private volatile MeterRegistry found;
+
+            @Override
+            public MeterRegistry get() {
+                if (found == null) {
+                    MeterRegistry bound = context.getRegistry().findSingleByType(MeterRegistry.class);
+                    if (bound == null && context.getStatus().isStarted()) {
+                        found = fallback; // metrics are off: count into a registry nobody reads
+                    }
+                    return bound != null ? (found = bound) : fallback;
+                }
+                return found;
+            }
+        };
+    }
+
+    private static AutoCloseable startJolokia(Settings settings) throws IOException {
+        JolokiaServerConfig config = new JolokiaServerConfig(Map.of(
+                "host", settings.require("app.jolokia.host"),
+                "port", settings.require("app.jolokia.port"),
+                "agentContext", "/jolokia",
+                "discoveryEnabled", "false"));
+        JolokiaServer server = new JolokiaServer(config);
+        server.start();
+        LOG.info("Jolokia (for Hawtio) on {}", server.getUrl());
+        return server::stop;
+    }
+
+    /** Closes what configure() opened, in reverse order, when Camel stops (after the routes). */
+    private static final class Resources extends ServiceSupport {
+        private final Deque<AutoCloseable> open = new ArrayDeque<>();
+
+        void add(AutoCloseable resource) {
+            open.push(resource);
+        }
+
+        @Override
+        protected void doStop() {
+            closeAll();
+        }
+
+        void closeAll() {
+            while (!open.isEmpty()) {
+                try {
+                    open.pop().close();
+                } catch (Exception e) {
+                    LOG.warn("closing {} failed: {}", e.getClass().getSimpleName(), e.getMessage());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.wabamigrator.engine;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The engine's own Prometheus meters, next to Camel's route statistics:
+ * {@code waba_migrations} (gauge by flow and state), {@code waba_migration_steps_total} (by outcome),
+ * {@code waba_migration_step_duration_seconds}, {@code waba_migration_step_retries_total} and
+ * {@code waba_provider_errors_total} (by provider, code and category).
+ */
+public final class EngineMetrics {
+    private final Supplier<MeterRegistry> registry;
+    private volatile MultiGauge byState;
+
+    public EngineMetrics(Supplier<MeterRegistry> registry) {
+        this.registry = registry;
+    }
+
+    void stepFinished(String flow, String step, StepOutcome outcome) {
+        Counter.builder("waba.migration.steps").description("Step outcomes recorded")
+                .tags("flow", flow, "step", step, "outcome", outcome.getClass().getSimpleName())
+                .register(registry.get()).increment();
+    }
+
+    public void stepDuration(String flow, String step, Duration duration) {
+        Timer.builder("waba.migration.step.duration").description("Time from step start to its recorded outcome")
+                .tags("flow", flow, "step", step).register(registry.get()).record(duration);
+    }
+
+    void retryScheduled(String flow, String step, ProviderError error) {
+        Counter.builder("waba.migration.step.retries").description("Steps parked to be retried later")
+                .tags("flow", flow, "step", step).register(registry.get()).increment();
+        providerError(flow, step, error);
+    }
+
+    void providerError(String flow, String step, ProviderError error) {
+        Counter.builder("waba.provider.errors").description("Classified provider errors")
+                .tags("provider", error.provider(), "code", error.code(), "category", error.errorClass().name())
+                .register(registry.get()).increment();
+    }
+
+    void terminal(String flow, MigrationState state) {
+        Counter.builder("waba.migrations.finished").description("Migrations that reached a terminal state")
+                .tags("flow", flow, "state", state.name()).register(registry.get()).increment();
+    }
+
+    /** Replaces the by-state gauge values with a fresh count from the database. */
+    public void migrationsByState(List<Map<String, Object>> rows) {
+        if (byState == null) {
+            byState = MultiGauge.builder("waba.migrations").description("Migrations by flow and state")
+                    .register(registry.get());
+        }
+        byState.register(rows.stream().map(row -> MultiGauge.Row.of(
+                Tags.of("flow", String.valueOf(row.get("flow")), "state", String.valueOf(row.get("state"))),
+                ((Number) row.get("migrations")).doubleValue())).toList(), true);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.wabamigrator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One migration as the step routes see it: loaded from its row when claimed, carried in the exchange
+ * property {@code migration}, and written back by {@link StepRecorder}. Secrets are held decrypted only here,
+ * never logged ({@link #toString()} leaves them out).
+ */
+public final class Migration {
+    /** Steps one claim may run before the worker lets other migrations have a turn. */
+    static final int MAX_STEPS_PER_CLAIM = 50;
+
+    String migrationId;
+    String flow;
+    String countryCode;
+    String nationalNumber;
+    String phoneE164;
+    MigrationState state;
+    String step;
+    int attempt;
+    ObjectNode params;
+    Map<String, String> secrets = new HashMap<>();
+    ObjectNode result;
+    Awaiting awaiting;
+    String awaitingReason;
+    Instant expiresAt;
+    String lastError;
+    String pendingCall;
+    Instant nextAttemptAt;
+    String claimOwner;
+    String claimToken;
+    Instant claimedUntil;
+    long version;
+
+    // per claim, not persisted
+    int stepsThisClaim;
+    boolean claimLost;
+    long stepStartedNanos;
+    Clock clock = Clock.systemUTC();
+
+    public String getMigrationId() {
+        return migrationId;
+    }
+
+    public String getFlow() {
+        return flow;
+    }
+
+    public String getCountryCode() {
+        return countryCode;
+    }
+
+    public String getNationalNumber() {
+        return nationalNumber;
+    }
+
+    /** E.164 digits without {@code +}: country code then national number. */
+    public String getPhoneE164() {
+        return phoneE164;
+    }
+
+    public MigrationState getState() {
+        return state;
+    }
+
+    public String getStep() {
+        return step;
+    }
+
+    public int getAttempt() {
+        return attempt;
+    }
+
+    public Awaiting getAwaiting() {
+        return awaiting;
+    }
+
+    public Instant getExpiresAt() {
+        return expiresAt;
+    }
+
+    public String getPendingCall() {
+        return pendingCall;
+    }
+
+    public long getVersion() {
+        return version;
+    }
+
+    /** The route of the current step, {@code <flow>-<step>}, e.g. {@code alibaba-chatapp-initiate}. */
+    public String getStepRoute() {
+        return FlowDefinition.routePrefix(flow) + "-" + step;
+    }
+
+    /** True while this worker holds the claim and the current step is due now. */
+    public boolean isRunnable() {
+        return claimToken != null && !claimLost && !state.isTerminal() && nextAttemptAt != null
+                && !nextAttemptAt.isAfter(clock.instant()) && stepsThisClaim < MAX_STEPS_PER_CLAIM;
+    }
+
+    /** A command parameter by dotted path, e.g. {@code alibaba.custSpaceId}; null when absent. */
+    public String param(String path) {
+        JsonNode node = params;
+        for (String part : path.split("\\.")) {
+            node = node == null ? null : node.get(part);
+        }
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    public String param(String path, String fallback) {
+        String value = param(path);
+        return value == null ? fallback : value;
+    }
+
+    /** A non-secret provider id recorded by an earlier step, e.g. the intent id. */
+    public String result(String name) {
+        JsonNode node = result.get(name);
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    public String secret(String name) {
+        return secrets.get(name);
+    }
+
+    public boolean hasSecret(String name) {
+        return secrets.containsKey(name);
+    }
+
+    public Instant now() {
+        return clock.instant();
+    }
+
+    /** The fields every migration event carries. */
+    public dev.wabamigrator.event.MigrationEvents.Snapshot snapshot() {
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        result.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().asText()));
+        return new dev.wabamigrator.event.MigrationEvents.Snapshot(migrationId, flow, countryCode, nationalNumber,
+                phoneE164, state.name(), step, attempt, values);
+    }
+
+    @Override
+    public String toString() {
+        return "Migration[" + migrationId + " " + flow + " " + state + " at " + step + " attempt " + attempt + "]";
+    }
+}

@@ -1,0 +1,68 @@
+package dev.wabamigrator.engine;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Turns a classified provider error into what happens next, once Camel's in-route redelivery is spent:
+ * park and retry later (from the database), ask a person, or fail. Numbers come from {@code app.retry.park.*}.
+ */
+public final class RetryPolicy {
+    private final Clock clock;
+    private final Duration initialDelay;
+    private final double multiplier;
+    private final Duration maxDelay;
+    private final int maxTransientAttempts;
+    private final int maxRateLimitedAttempts;
+
+    public RetryPolicy(Clock clock, Duration initialDelay, double multiplier, Duration maxDelay,
+                       int maxTransientAttempts, int maxRateLimitedAttempts) {
+        this.clock = clock;
+        this.initialDelay = initialDelay;
+        this.multiplier = multiplier;
+        this.maxDelay = maxDelay;
+        this.maxTransientAttempts = maxTransientAttempts;
+        this.maxRateLimitedAttempts = maxRateLimitedAttempts;
+    }
+
+    public StepOutcome outcomeFor(ProviderError error, Migration migration) {
+        int attemptsSoFar = migration.attempt + 1;
+        return switch (error.errorClass()) {
+            case TRANSIENT -> attemptsSoFar >= maxTransientAttempts
+                    ? new StepOutcome.NeedsHuman(error, "step " + migration.step + " still failing after "
+                        + attemptsSoFar + " attempts (" + error.code() + "): check the provider, then resume")
+                    : new StepOutcome.RetryLater(error, clock.instant().plus(backoff(migration.attempt)));
+            case RATE_LIMITED -> attemptsSoFar >= maxRateLimitedAttempts
+                    ? new StepOutcome.NeedsHuman(error, "step " + migration.step + " still rate limited after "
+                        + attemptsSoFar + " attempts (" + error.code() + ")")
+                    : new StepOutcome.RetryLater(error, clock.instant().plus(
+                        error.retryAfter() != null ? error.retryAfter() : backoff(migration.attempt)));
+            case NEEDS_HUMAN -> new StepOutcome.NeedsHuman(error, error.message());
+            case PERMANENT -> new StepOutcome.Failed(error);
+        };
+    }
+
+    /** What an exception that escaped a step means: a classified transient error, or our own fault. */
+    public StepOutcome outcomeForFailure(Throwable failure, Migration migration) {
+        if (failure instanceof TransientProviderException transientFailure) {
+            return outcomeFor(transientFailure.error(), migration);
+        }
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+        return outcomeFor(ProviderError.of("engine", failure.getClass().getSimpleName(), message,
+                ErrorClass.TRANSIENT), migration);
+    }
+
+    /** Exponential, capped, with ±20 % jitter so parked migrations do not wake in lockstep. */
+    Duration backoff(int attempt) {
+        double millis = initialDelay.toMillis() * Math.pow(multiplier, Math.max(0, attempt));
+        millis = Math.min(millis, maxDelay.toMillis());
+        double jitter = 0.8 + ThreadLocalRandom.current().nextDouble() * 0.4;
+        return Duration.ofMillis(Math.max(0, Math.round(millis * jitter)));
+    }
+
+    public Instant now() {
+        return clock.instant();
+    }
+}

@@ -1,0 +1,226 @@
+package dev.wabamigrator.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+
+/**
+ * The named SQL statements of {@code classpath:sql/<name>.sql}, one statement per file, with {@code :param}
+ * placeholders. A sibling {@code <name>.<dialect>.sql} wins on that dialect (row claiming differs).
+ * Several statements that must change together run in {@link #inTransaction}.
+ */
+public final class Sql {
+
+    /** Work done on one connection inside one transaction. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** Maps the current row of a result set. */
+    @FunctionalInterface
+    public interface RowMapper<T> {
+        T map(ResultSet row) throws SQLException;
+    }
+
+    private record Parsed(String jdbc, List<String> names) {
+    }
+
+    private final DataSource dataSource;
+    private final String dialect;
+    private final Map<String, Parsed> statements = new ConcurrentHashMap<>();
+
+    public Sql(DataSource dataSource) {
+        this.dataSource = dataSource;
+        this.dialect = detectDialect(dataSource);
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** {@code postgresql} or {@code h2}. */
+    public String dialect() {
+        return dialect;
+    }
+
+    public <T> T inTransaction(Work<T> work) {
+        try (Connection connection = dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new SqlFailure(e);
+        }
+    }
+
+    public int update(Connection connection, String name, Map<String, ?> params) throws SQLException {
+        try (PreparedStatement statement = prepare(connection, name, params)) {
+            return statement.executeUpdate();
+        }
+    }
+
+    public <T> List<T> query(Connection connection, String name, Map<String, ?> params, RowMapper<T> mapper)
+            throws SQLException {
+        try (PreparedStatement statement = prepare(connection, name, params);
+             ResultSet rows = statement.executeQuery()) {
+            List<T> result = new ArrayList<>();
+            while (rows.next()) {
+                result.add(mapper.map(rows));
+            }
+            return result;
+        }
+    }
+
+    /** Runs one statement per parameter set as a JDBC batch. */
+    public void batch(Connection connection, String name, List<? extends Map<String, ?>> paramSets) throws SQLException {
+        if (paramSets.isEmpty()) {
+            return;
+        }
+        Parsed parsed = parsed(name);
+        try (PreparedStatement statement = connection.prepareStatement(parsed.jdbc())) {
+            for (Map<String, ?> params : paramSets) {
+                bind(statement, parsed, params);
+                statement.addBatch();
+            }
+            statement.executeBatch();
+        }
+    }
+
+    public <T> List<T> query(String name, Map<String, ?> params, RowMapper<T> mapper) {
+        return inTransaction(connection -> query(connection, name, params, mapper));
+    }
+
+    public int update(String name, Map<String, ?> params) {
+        return inTransaction(connection -> update(connection, name, params));
+    }
+
+    private PreparedStatement prepare(Connection connection, String name, Map<String, ?> params) throws SQLException {
+        Parsed parsed = parsed(name);
+        PreparedStatement statement = connection.prepareStatement(parsed.jdbc());
+        try {
+            bind(statement, parsed, params);
+            return statement;
+        } catch (SQLException | RuntimeException e) {
+            statement.close();
+            throw e;
+        }
+    }
+
+    private static void bind(PreparedStatement statement, Parsed parsed, Map<String, ?> params) throws SQLException {
+        for (int i = 0; i < parsed.names().size(); i++) {
+            String param = parsed.names().get(i);
+            if (!params.containsKey(param)) {
+                throw new IllegalArgumentException("missing SQL parameter :" + param);
+            }
+            Object value = params.get(param);
+            if (value instanceof Instant instant) {
+                value = OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+            }
+            statement.setObject(i + 1, value);
+        }
+    }
+
+    public static Instant instant(ResultSet row, String column) throws SQLException {
+        OffsetDateTime value = row.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+
+    private Parsed parsed(String name) {
+        return statements.computeIfAbsent(name, this::load);
+    }
+
+    private Parsed load(String name) {
+        String text = read("sql/" + name + "." + dialect + ".sql");
+        if (text == null) {
+            text = read("sql/" + name + ".sql");
+        }
+        if (text == null) {
+            throw new IllegalArgumentException("no SQL statement named " + name);
+        }
+        return parse(text.strip());
+    }
+
+    private static String read(String resource) {
+        try (InputStream in = Sql.class.getClassLoader().getResourceAsStream(resource)) {
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + resource, e);
+        }
+    }
+
+    /** Turns {@code :name} placeholders into {@code ?}, leaving quoted text and {@code ::} casts alone. */
+    static Parsed parse(String text) {
+        StringBuilder jdbc = new StringBuilder(text.length());
+        List<String> names = new ArrayList<>();
+        boolean quoted = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\'') {
+                quoted = !quoted;
+                jdbc.append(c);
+            } else if (!quoted && c == ':' && i + 1 < text.length() && text.charAt(i + 1) == ':') {
+                jdbc.append("::");
+                i++;
+            } else if (!quoted && c == ':' && i + 1 < text.length() && Character.isJavaIdentifierStart(text.charAt(i + 1))) {
+                int end = i + 1;
+                while (end < text.length() && Character.isJavaIdentifierPart(text.charAt(end))) {
+                    end++;
+                }
+                names.add(text.substring(i + 1, end));
+                jdbc.append('?');
+                i = end - 1;
+            } else {
+                jdbc.append(c);
+            }
+        }
+        return new Parsed(jdbc.toString(), List.copyOf(names));
+    }
+
+    private static String detectDialect(DataSource dataSource) {
+        try (Connection connection = dataSource.getConnection()) {
+            String product = connection.getMetaData().getDatabaseProductName().toLowerCase();
+            return product.contains("postgres") ? "postgresql" : "h2";
+        } catch (SQLException e) {
+            throw new SqlFailure(e);
+        }
+    }
+
+    /** A database failure: infrastructure, never the fault of the command being handled. */
+    public static final class SqlFailure extends RuntimeException {
+        public SqlFailure(SQLException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        public SQLException sqlException() {
+            return (SQLException) getCause();
+        }
+
+        /** SQLSTATE class 23: a constraint said no. */
+        public boolean isConstraintViolation() {
+            String state = sqlException().getSQLState();
+            return state != null && state.startsWith("23");
+        }
+    }
+}

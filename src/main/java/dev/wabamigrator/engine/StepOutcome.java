@@ -1,0 +1,46 @@
+package dev.wabamigrator.engine;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * What one step route hands back to the engine. The engine turns it into the new state and the
+ * events, in one transaction ({@link StepRecorder}).
+ */
+public sealed interface StepOutcome {
+
+    /** The step is done. {@code result} holds non-secret provider ids; {@code nextStep} null means "the flow's next". */
+    record Succeeded(Map<String, String> result, String nextStep, Map<String, String> secrets) implements StepOutcome {
+    }
+
+    /**
+     * Wait for input. {@code nextCheckAt} is when the step runs again to look (polling, expiry); null means
+     * only a command wakes it, or {@code expiresAt} if that is set.
+     */
+    record Await(Awaiting awaiting, String reason, Instant expiresAt, Instant nextCheckAt) implements StepOutcome {
+    }
+
+    /** Try the same step again later; it costs no thread while it waits. */
+    record RetryLater(ProviderError error, Instant at) implements StepOutcome {
+    }
+
+    /** Go back (or forward) to another step of the flow, e.g. a wrong code returns to the code wait. */
+    record GoTo(String step, ProviderError error, Map<String, String> secrets) implements StepOutcome {
+    }
+
+    /** A person must act; {@code ResumeMigration} retries the step. */
+    record NeedsHuman(ProviderError error, String reason) implements StepOutcome {
+    }
+
+    /** The migration cannot succeed. */
+    record Failed(ProviderError error) implements StepOutcome {
+    }
+
+    static StepOutcome succeeded() {
+        return new Succeeded(Map.of(), null, Map.of());
+    }
+
+    static StepOutcome succeeded(Map<String, String> result) {
+        return new Succeeded(result, null, Map.of());
+    }
+}

@@ -1,0 +1,197 @@
+package dev.wabamigrator.engine;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.event.EventTypes;
+import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.event.MigrationEvents.Details;
+import dev.wabamigrator.event.OutboxEvent;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records a step's outcome: the migration's new state and its events, in one transaction. A migration that
+ * waits gives its claim back here, so a parked migration holds no thread and no memory.
+ */
+public final class StepRecorder {
+    private static final Logger LOG = LoggerFactory.getLogger(StepRecorder.class);
+
+    private final MigrationStore store;
+    private final MigrationEvents events;
+    private final FlowRegistry flows;
+    private final RetryPolicy retryPolicy;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final EngineMetrics metrics;
+
+    public StepRecorder(MigrationStore store, MigrationEvents events, FlowRegistry flows, RetryPolicy retryPolicy,
+                        ObjectMapper json, Clock clock, EngineMetrics metrics) {
+        this.store = store;
+        this.events = events;
+        this.flows = flows;
+        this.retryPolicy = retryPolicy;
+        this.json = json;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    /** Records what a step route returned. */
+    public void record(Migration m, Object outcome) {
+        if (!(outcome instanceof StepOutcome stepOutcome)) {
+            throw new IllegalStateException("step route " + m.getStepRoute() + " returned "
+                    + (outcome == null ? "nothing" : outcome.getClass().getName()) + " instead of a StepOutcome");
+        }
+        apply(m, stepOutcome);
+    }
+
+    /** Records an exception that escaped a step (after any redelivery): retry later, or ask a person. */
+    public void recordFailure(Migration m, Throwable failure) {
+        LOG.warn("migration {} step {} failed: {}", m.migrationId, m.step, failure.toString());
+        apply(m, retryPolicy.outcomeForFailure(failure, m));
+    }
+
+    private void apply(Migration m, StepOutcome outcome) {
+        Instant now = clock.instant();
+        String finishedStep = m.step;
+        MigrationState before = m.state;
+        List<OutboxEvent> out = new ArrayList<>(2);
+        m.stepsThisClaim++;
+        if (outcome instanceof StepOutcome.Succeeded s) {
+            s.result().forEach(m.result::put);
+            m.secrets.putAll(s.secrets());
+            clearWait(m);
+            m.pendingCall = null;
+            m.lastError = null;
+            String next = s.nextStep() != null ? s.nextStep()
+                    : flows.get(m.flow).next(m.step).orElse(null);
+            out.add(event(EventTypes.STEP_SUCCEEDED, m, Details.none(), now));
+            if (next == null) {
+                m.state = MigrationState.COMPLETED;
+                m.nextAttemptAt = null;
+                releaseClaim(m);
+                out.add(event(EventTypes.COMPLETED, m, Details.none(), now));
+            } else {
+                m.state = MigrationState.RUNNING;
+                m.step = next;
+                m.attempt = 0;
+                m.nextAttemptAt = now;
+            }
+        } else if (outcome instanceof StepOutcome.Await a) {
+            boolean alreadyWaiting = m.state == MigrationState.AWAITING_INPUT && m.awaiting == a.awaiting();
+            m.state = MigrationState.AWAITING_INPUT;
+            m.awaiting = a.awaiting();
+            m.awaitingReason = a.reason();
+            m.expiresAt = a.expiresAt();
+            m.nextAttemptAt = a.nextCheckAt() != null ? a.nextCheckAt() : a.expiresAt();
+            releaseClaim(m);
+            if (!alreadyWaiting) {
+                out.add(event(EventTypes.AWAITING_INPUT, m,
+                        Details.none().awaiting(a.awaiting(), a.reason(), a.expiresAt()), now));
+            }
+        } else if (outcome instanceof StepOutcome.RetryLater r) {
+            m.state = MigrationState.RUNNING;
+            m.attempt++;
+            m.lastError = errorJson(r.error());
+            m.nextAttemptAt = r.at();
+            releaseClaim(m);
+            metrics.retryScheduled(m.flow, m.step, r.error());
+            out.add(event(EventTypes.STEP_RETRY_SCHEDULED, m,
+                    Details.none().error(r.error()).nextAttemptAt(r.at()), now));
+        } else if (outcome instanceof StepOutcome.GoTo g) {
+            flows.get(m.flow).next(g.step()); // fails fast on a step the flow does not have
+            m.secrets.putAll(g.secrets());
+            clearWait(m);
+            m.pendingCall = null;
+            m.lastError = g.error() == null ? null : errorJson(g.error());
+            m.state = MigrationState.RUNNING;
+            m.step = g.step();
+            m.attempt = 0;
+            m.nextAttemptAt = now;
+        } else if (outcome instanceof StepOutcome.NeedsHuman h) {
+            m.state = MigrationState.AWAITING_INPUT;
+            m.awaiting = Awaiting.HUMAN_ACTION;
+            m.awaitingReason = h.reason();
+            m.expiresAt = null;
+            m.lastError = h.error() == null ? null : errorJson(h.error());
+            m.nextAttemptAt = null;
+            releaseClaim(m);
+            if (h.error() != null) {
+                metrics.providerError(m.flow, m.step, h.error());
+            }
+            out.add(event(EventTypes.AWAITING_INPUT, m,
+                    Details.none().error(h.error()).awaiting(Awaiting.HUMAN_ACTION, h.reason(), null), now));
+        } else if (outcome instanceof StepOutcome.Failed f) {
+            m.state = MigrationState.FAILED;
+            m.lastError = errorJson(f.error());
+            m.nextAttemptAt = null;
+            clearWait(m);
+            releaseClaim(m);
+            metrics.providerError(m.flow, m.step, f.error());
+            out.add(event(EventTypes.FAILED, m, Details.none().error(f.error()), now));
+        }
+        boolean written = store.sql().inTransaction(connection -> {
+            if (!store.update(connection, m, now)) {
+                return false;
+            }
+            events.add(connection, out, now);
+            return true;
+        });
+        if (!written) {
+            // a command (cancel) or another worker changed the row: our copy is stale, stop here
+            m.claimLost = true;
+            LOG.info("migration {} changed under step {}; this worker stops", m.migrationId, finishedStep);
+            return;
+        }
+        metrics.stepFinished(m.flow, finishedStep, outcome);
+        if (m.stepStartedNanos != 0) {
+            metrics.stepDuration(m.flow, finishedStep, java.time.Duration.ofNanos(System.nanoTime() - m.stepStartedNanos));
+            m.stepStartedNanos = 0;
+        }
+        LOG.info("migration {} step {} -> {} {} ({})", m.migrationId, finishedStep, m.state, m.step,
+                outcome.getClass().getSimpleName());
+        if (before != m.state && m.state.isTerminal()) {
+            metrics.terminal(m.flow, m.state);
+        }
+    }
+
+    /** A non-idempotent call was started before a crash and this step cannot read the provider's state back. */
+    public StepOutcome unreconcilable(Migration m) {
+        return new StepOutcome.NeedsHuman(ProviderError.of("engine", "CALL_OUTCOME_UNKNOWN",
+                "the " + m.step + " call was sent but its answer was lost in a restart", ErrorClass.NEEDS_HUMAN),
+                "check with the provider whether " + m.step + " took effect, then send ResumeMigration to repeat it");
+    }
+
+    /** Marks a non-idempotent call as started, before it is made (design §3 rule 2). */
+    public void beginCall(Migration m) {
+        m.pendingCall = m.step;
+        Instant now = clock.instant();
+        boolean written = store.sql().inTransaction(connection -> store.update(connection, m, now));
+        if (!written) {
+            m.claimLost = true;
+            throw new IllegalStateException("migration " + m.migrationId + " changed before its " + m.step + " call");
+        }
+    }
+
+    private OutboxEvent event(String type, Migration m, Details details, Instant now) {
+        return events.migrationEvent(type, m.snapshot(), details, now);
+    }
+
+    private static void clearWait(Migration m) {
+        m.awaiting = null;
+        m.awaitingReason = null;
+        m.expiresAt = null;
+    }
+
+    static void releaseClaim(Migration m) {
+        m.claimOwner = null;
+        m.claimToken = null;
+        m.claimedUntil = null;
+    }
+
+    private String errorJson(ProviderError error) {
+        return events.error(error).toString();
+    }
+}

@@ -1,0 +1,21 @@
+package dev.wabamigrator.event;
+
+import java.util.List;
+
+/** The CloudEvents {@code type} values of the events topic (design.md §2), the only ones we emit. */
+public final class EventTypes {
+    public static final String ACCEPTED = "waba.migration.accepted";
+    public static final String STEP_SUCCEEDED = "waba.migration.step.succeeded";
+    public static final String STEP_RETRY_SCHEDULED = "waba.migration.step.retry-scheduled";
+    public static final String AWAITING_INPUT = "waba.migration.awaiting-input";
+    public static final String COMPLETED = "waba.migration.completed";
+    public static final String FAILED = "waba.migration.failed";
+    public static final String CANCELLED = "waba.migration.cancelled";
+    public static final String COMMAND_REJECTED = "waba.migration.command.rejected";
+
+    public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
+            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED);
+
+    private EventTypes() {
+    }
+}

@@ -1,0 +1,1 @@
+SELECT flow, state, COUNT(*) AS migrations FROM migration GROUP BY flow, state

@@ -1,0 +1,1 @@
+SELECT migration_id FROM migration WHERE active_phone = :phoneE164

@@ -1,0 +1,1 @@
+SELECT * FROM migration WHERE claim_token = :token

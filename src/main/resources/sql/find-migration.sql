@@ -1,0 +1,1 @@
+SELECT * FROM migration WHERE migration_id = :migrationId

@@ -1,0 +1,1 @@
+SELECT outcome FROM processed_command WHERE command_id = :commandId

@@ -1,0 +1,1 @@
+UPDATE outbox_event SET published_at = :now WHERE seq = :seq

@@ -1,0 +1,177 @@
+package dev.wabamigrator.support;
+
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/** Plain Kafka clients, as an upstream producer and a downstream consumer would use them. */
+public final class KafkaClients {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private KafkaClients() {
+    }
+
+    /** Sends commands the way any upstream system would: key = phone number, value = JSON bytes. */
+    public static final class Commands implements AutoCloseable {
+        private final KafkaProducer<String, byte[]> producer;
+        private final String topic;
+
+        public Commands(String bootstrap, String topic) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+            p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+            this.producer = new KafkaProducer<>(p);
+            this.topic = topic;
+        }
+
+        public void send(String key, String json) {
+            send(key, json.getBytes(StandardCharsets.UTF_8));
+        }
+
+        public void send(String key, byte[] value) {
+            try {
+                producer.send(new ProducerRecord<>(topic, key, value)).get();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not send a command", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            producer.close();
+        }
+    }
+
+    /** Reads a topic from the beginning in the background and keeps every record. */
+    public static final class TopicLog implements AutoCloseable {
+        private final List<ConsumerRecord<String, byte[]>> records = new CopyOnWriteArrayList<>();
+        private final Thread poller;
+        private volatile boolean running = true;
+
+        public TopicLog(String bootstrap, String topic) {
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
+            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+            p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p);
+            consumer.subscribe(List.of(topic));
+            poller = new Thread(() -> {
+                try (consumer) {
+                    while (running) {
+                        consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+                    }
+                }
+            }, "test-reader-" + topic);
+            poller.setDaemon(true);
+            poller.start();
+        }
+
+        public List<ConsumerRecord<String, byte[]>> records() {
+            return records;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            poller.join(5000);
+        }
+    }
+
+    /** The events topic as a downstream consumer sees it: CloudEvents JSON, keyed by phone number. */
+    public static final class Events implements AutoCloseable {
+        private final TopicLog log;
+
+        public Events(String bootstrap, String topic) {
+            this.log = new TopicLog(bootstrap, topic);
+        }
+
+        public List<JsonNode> all() {
+            List<JsonNode> events = new ArrayList<>();
+            for (ConsumerRecord<String, byte[]> record : log.records()) {
+                events.add(parse(record.value()));
+            }
+            return events;
+        }
+
+        public List<ConsumerRecord<String, byte[]>> records() {
+            return log.records();
+        }
+
+        public List<JsonNode> forMigration(String migrationId) {
+            return all().stream().filter(e -> migrationId.equals(e.path("data").path("migrationId").asText())).toList();
+        }
+
+        public List<JsonNode> ofType(String type) {
+            return all().stream().filter(e -> type.equals(e.path("type").asText())).toList();
+        }
+
+        public List<String> typesFor(String migrationId) {
+            return forMigration(migrationId).stream().map(e -> e.path("type").asText()).toList();
+        }
+
+        /** Waits until an event matching the predicate arrived, and returns it. */
+        public JsonNode await(Predicate<JsonNode> predicate) {
+            return await(predicate, Duration.ofSeconds(30));
+        }
+
+        public JsonNode await(Predicate<JsonNode> predicate, Duration timeout) {
+            return org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(20))
+                    .until(() -> all().stream().filter(predicate).findFirst(), java.util.Optional::isPresent).get();
+        }
+
+        public JsonNode awaitType(String migrationId, String type) {
+            return await(e -> type.equals(e.path("type").asText())
+                    && migrationId.equals(e.path("data").path("migrationId").asText()));
+        }
+
+        public JsonNode awaitRejection(String commandId) {
+            return await(e -> "waba.migration.command.rejected".equals(e.path("type").asText())
+                    && commandId.equals(e.path("data").path("commandId").asText()));
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            log.close();
+        }
+    }
+
+    public static JsonNode parse(byte[] value) {
+        try {
+            return JSON.readTree(value);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("not JSON on the events topic: " + new String(value, StandardCharsets.UTF_8), e);
+        }
+    }
+
+    public static String json(Map<String, ?> value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+}

@@ -1,0 +1,103 @@
+package dev.wabamigrator.support;
+
+import dev.wabamigrator.app.Application;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+
+/**
+ * The real application, in this JVM, on the shared test broker and a test database, with topics and a consumer
+ * group of its own. Test seams are properties only: short polls, zero redelivery delays, the test flows.
+ */
+public final class TestApp implements AutoCloseable {
+    private final Main main;
+    private final Map<String, String> properties;
+
+    private TestApp(Main main, Map<String, String> properties) {
+        this.main = main;
+        this.properties = properties;
+    }
+
+    /** The properties every test app gets: isolated topics, fast polls, no real delays, test flows. */
+    public static Map<String, String> defaults(TestDatabase database, String topicSuffix, String stepUrl) throws IOException {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("app.kafka.brokers", KafkaTestBroker.bootstrapServers());
+        p.put("app.kafka.topic.commands", "waba.migration.commands.v1." + topicSuffix);
+        p.put("app.kafka.topic.events", "waba.migration.events.v1." + topicSuffix);
+        p.put("app.kafka.topic.commands-dlq", "waba.migration.commands.dlq.v1." + topicSuffix);
+        p.put("app.kafka.topic.partitions", "3");
+        p.put("app.kafka.consumer-group", "waba-migrator-" + topicSuffix);
+        p.put("app.kafka.poll-timeout-ms", "100");
+        p.put("app.db.url", database.url());
+        p.put("app.db.user", database.user());
+        p.put("app.db.password", database.password());
+        p.put("app.data-dir", Files.createTempDirectory("waba-test").toString());
+        p.put("app.secrets.key", "test-secrets-key");
+        p.put("app.jolokia.enabled", "false");
+        p.put("camel.management.enabled", "false");
+        p.put("app.management.port", "0");
+        p.put("app.scheduler.poll-interval-ms", "20");
+        p.put("app.scheduler.lease-ms", "3000");
+        p.put("app.outbox.poll-interval-ms", "20");
+        p.put("app.outbox.lease-ms", "2000");
+        p.put("app.retry.provider.redelivery-delay-ms", "0");
+        p.put("app.retry.provider.max-delay-ms", "0");
+        p.put("app.retry.park.initial-delay-ms", "0");
+        p.put("app.retry.park.max-delay-ms", "0");
+        p.put("app.retry.intake.redelivery-delay-ms", "10");
+        p.put("camel.main.routes-include-pattern", "classpath:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml");
+        p.put("app.flows.TEST_STEPS", "one,two,three");
+        p.put("app.flows.TEST_CODE", "one,request-code,await-code,verify,three");
+        p.put("app.test.step-url", stepUrl == null ? "http://127.0.0.1:9" : stepUrl);
+        return p;
+    }
+
+    public static TestApp start(Map<String, String> properties) {
+        Main main = Application.create();
+        main.configure().addConfiguration(TestConfiguration.class);
+        properties.forEach(main::addOverrideProperty);
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("application did not start", e);
+        }
+        return new TestApp(main, properties);
+    }
+
+    public static String uniqueSuffix() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public String property(String key) {
+        return properties.get(key);
+    }
+
+    public <T> T bean(String name, Class<T> type) {
+        return context().getRegistry().lookupByNameAndType(name, type);
+    }
+
+    public Path dataDir() {
+        return Path.of(properties.get("app.data-dir"));
+    }
+
+    @Override
+    public void close() {
+        main.stop();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.wabamigrator.support;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A fresh, empty database for one test: H2 in memory, or a new schema on the PostgreSQL at 127.0.0.1:5432
+ * ({@code TEST_PG_URL} overrides). Without PostgreSQL the PostgreSQL tests are skipped loudly, except in CI
+ * ({@code CI=true}), where they fail.
+ */
+public record TestDatabase(String kind, String url, String user, String password) {
+    static final String PG_BASE = System.getenv().getOrDefault("TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+    static final String PG_USER = System.getenv().getOrDefault("TEST_PG_USER", "postgres");
+    static final String PG_PASSWORD = System.getenv().getOrDefault("TEST_PG_PASSWORD", "");
+
+    public static TestDatabase h2() {
+        return new TestDatabase("h2", "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "", "");
+    }
+
+    /** An H2 file database, for tests that restart the application (a child JVM). */
+    public static TestDatabase h2File(java.nio.file.Path dir) {
+        return new TestDatabase("h2", "jdbc:h2:file:" + dir.resolve("db").toAbsolutePath() + ";LOCK_TIMEOUT=10000", "", "");
+    }
+
+    public static TestDatabase postgres() {
+        String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        try (Connection connection = DriverManager.getConnection(PG_BASE, PG_USER, PG_PASSWORD);
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA " + schema);
+        } catch (SQLException e) {
+            String message = "PostgreSQL is not reachable at " + PG_BASE + " (" + e.getMessage() + ")";
+            if (requirePostgres()) {
+                throw new IllegalStateException(message + ": required in CI", e);
+            }
+            System.err.println("\n*** SKIPPING PostgreSQL TEST: " + message + " ***\n");
+            Assumptions.abort(message);
+        }
+        String separator = PG_BASE.contains("?") ? "&" : "?";
+        return new TestDatabase("postgresql", PG_BASE + separator + "currentSchema=" + schema, PG_USER, PG_PASSWORD);
+    }
+
+    public static TestDatabase of(String kind) {
+        return "postgresql".equals(kind) ? postgres() : h2();
+    }
+
+    static boolean requirePostgres() {
+        return "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("app.test.require-postgres");
+    }
+
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+}
