@@ -46,8 +46,10 @@ public final class RetryPolicy {
 
     /** What an exception that escaped a step means: a classified transient error, or our own fault. */
     public StepOutcome outcomeForFailure(Throwable failure, Migration migration) {
-        if (failure instanceof TransientProviderException transientFailure) {
-            return outcomeFor(transientFailure.error(), migration);
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof TransientProviderException transientFailure) { // often wrapped by a bean call
+                return outcomeFor(transientFailure.error(), migration);
+            }
         }
         String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
         return outcomeFor(ProviderError.of("engine", failure.getClass().getSimpleName(), message,

@@ -1,0 +1,78 @@
+package dev.wabamigrator.provider.alibaba;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The five cams migration operations, in flow order, with their exact parameter names (provider-apis.md §1.4).
+ * All parameters are strings and all are required; they travel in the query string of {@code POST /} with
+ * {@code x-acs-action: <action>} and {@code x-acs-version: 2020-06-06}.
+ */
+public enum CamsOperation {
+
+    /** Step {@code initiate}: {@code MobileNumber} is the national number, without the country code. */
+    CREATE_CHATAPP_MIGRATION_INITIATE("CreateChatappMigrationInitiate", false,
+            CamsOperation.CUST_SPACE_ID, CamsOperation.COUNTRY_CODE, CamsOperation.MOBILE_NUMBER),
+    /** Step {@code check-verification}: {@code Data.CodeVerificationStatus} {@code VERIFIED} skips the code steps. */
+    GET_PHONE_NUMBER_VERIFICATION_STATUS("GetPhoneNumberVerificationStatus", true,
+            CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER),
+    /** Step {@code request-code}: {@code Method} is {@code sms} or {@code voice} (send lower case). Not idempotent. */
+    GET_MIGRATION_VERIFY_CODE("GetMigrationVerifyCode", false,
+            CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER, CamsOperation.LOCALE, CamsOperation.METHOD),
+    /** Step {@code verify}. */
+    CHATAPP_MIGRATION_VERIFIED("ChatappMigrationVerified", false,
+            CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER, CamsOperation.VERIFY_CODE),
+    /** Step {@code register}: no {@code Data} in the response. Not idempotent. */
+    CHATAPP_MIGRATION_REGISTER("ChatappMigrationRegister", false,
+            CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER);
+
+    /** API version of every operation, sent as {@code x-acs-version}. */
+    public static final String VERSION = "2020-06-06";
+
+    public static final String CUST_SPACE_ID = "CustSpaceId";
+    public static final String COUNTRY_CODE = "CountryCode";
+    public static final String MOBILE_NUMBER = "MobileNumber";
+    public static final String PHONE_NUMBER = "PhoneNumber";
+    public static final String LOCALE = "Locale";
+    public static final String METHOD = "Method";
+    public static final String VERIFY_CODE = "VerifyCode";
+
+    private final String action;
+    private final boolean readOnly;
+    private final List<String> parameters;
+
+    CamsOperation(String action, boolean readOnly, String... parameters) {
+        this.action = action;
+        this.readOnly = readOnly;
+        this.parameters = List.of(parameters);
+    }
+
+    /** The {@code x-acs-action} value, also the RAM action after {@code cams:}. */
+    public String action() {
+        return action;
+    }
+
+    /** The required request parameters, in documentation order. */
+    public List<String> parameters() {
+        return parameters;
+    }
+
+    /** True for the status read, which changes nothing at the provider. */
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** The RAM action the AccessKey's policy must allow, e.g. {@code cams:ChatappMigrationRegister}. */
+    public String ramAction() {
+        return "cams:" + action;
+    }
+
+    public static Optional<CamsOperation> fromAction(String action) {
+        for (CamsOperation op : values()) {
+            if (op.action.equals(action)) {
+                return Optional.of(op);
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,212 @@
+package dev.wabamigrator.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.support.KafkaClients.Commands;
+import dev.wabamigrator.support.KafkaClients.Events;
+import dev.wabamigrator.support.StepServer;
+import dev.wabamigrator.support.TestApp;
+import dev.wabamigrator.support.TestDatabase;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The durable step engine end to end — commands in through Kafka, steps against a fake provider, events out —
+ * run once per database ({@link EngineFlowH2IT}, {@link EngineFlowPostgresIT}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class EngineFlowContract {
+    private static final AtomicInteger NUMBERS = new AtomicInteger(5550000);
+
+    private StepServer provider;
+    private TestApp app;
+    private Commands commands;
+    private Events events;
+
+    abstract TestDatabase database();
+
+    @BeforeAll
+    void start() throws Exception {
+        provider = new StepServer();
+        Map<String, String> properties = TestApp.defaults(database(), TestApp.uniqueSuffix(), provider.url());
+        app = TestApp.start(properties);
+        commands = new Commands(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.commands"));
+        events = new Events(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.events"));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (events != null) {
+            assertThat(events.all()).isNotEmpty().allSatisfy(event ->
+                    assertThat(MessageSchemas.shared().validateEvent(event)).as(event.toString()).isEmpty());
+            events.close();
+        }
+        if (commands != null) {
+            commands.close();
+        }
+        if (app != null) {
+            app.close();
+        }
+        if (provider != null) {
+            provider.close();
+        }
+    }
+
+    private String startMigration(String flow, String migrationId) {
+        String number = "650" + NUMBERS.incrementAndGet();
+        commands.send("1" + number, """
+                {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"%s",
+                 "phoneNumber":{"countryCode":"1","number":"%s"}}""".formatted(migrationId, migrationId, flow, number));
+        return "1" + number;
+    }
+
+    private void send(String key, String type, String migrationId, String commandId, String extra) {
+        commands.send(key, """
+                {"commandId":"%s","type":"%s","migrationId":"%s"%s}""".formatted(commandId, type, migrationId, extra));
+    }
+
+    /** Waits for the nth awaiting-input event of this kind for the migration, and returns it. */
+    private JsonNode awaitWaiting(String migrationId, String kind, int nth) {
+        return org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> events.forMigration(migrationId).stream()
+                        .filter(e -> kind.equals(e.at("/data/awaiting/kind").asText())).toList(), list -> list.size() >= nth)
+                .get(nth - 1);
+    }
+
+    @Test
+    void should_run_every_step_and_publish_each_as_a_valid_event_keyed_by_number() {
+        String key = startMigration("TEST_STEPS", "m-happy");
+
+        JsonNode completed = events.awaitType("m-happy", "waba.migration.completed");
+
+        assertThat(events.typesFor("m-happy")).containsExactly("waba.migration.accepted",
+                "waba.migration.step.succeeded", "waba.migration.step.succeeded", "waba.migration.step.succeeded",
+                "waba.migration.completed");
+        assertThat(events.forMigration("m-happy")).extracting(e -> e.path("data").path("step").asText())
+                .containsExactly("one", "one", "two", "three", "three");
+        assertThat(completed.at("/data/result/twoId").asText()).isEqualTo("two-m-happy");
+        assertThat(completed.path("subject").asText()).isEqualTo("m-happy");
+        assertThat(events.records()).filteredOn(r -> r.value() != null && new String(r.value()).contains("m-happy"))
+                .allSatisfy(r -> assertThat(r.key()).isEqualTo(key));
+        assertThat(provider.calls("one", "m-happy") + provider.calls("two", "m-happy") + provider.calls("three", "m-happy"))
+                .isEqualTo(3);
+    }
+
+    @Test
+    void should_wait_for_a_code_and_return_to_the_wait_after_a_wrong_one() {
+        String key = startMigration("TEST_CODE", "m-code");
+        JsonNode waiting = awaitWaiting("m-code", "VERIFICATION_CODE", 1);
+        assertThat(waiting.at("/data/state").asText()).isEqualTo("AWAITING_INPUT");
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("await-code");
+        assertThat(waiting.at("/data/awaiting/expiresAt").asText()).isNotEmpty();
+
+        send(key, "SubmitVerificationCode", "m-code", "code-wrong", ",\"code\":\"000000\"");
+        JsonNode again = awaitWaiting("m-code", "VERIFICATION_CODE", 2);
+        assertThat(again.at("/data/awaiting/reason").asText()).contains("wrong");
+
+        send(key, "SubmitVerificationCode", "m-code", "code-right", ",\"code\":\"123456\"");
+        events.awaitType("m-code", "waba.migration.completed");
+        assertThat(provider.calls("request-code", "m-code")).isEqualTo(1);
+        assertThat(events.all().toString()).doesNotContain("123456").doesNotContain("000000");
+    }
+
+    @Test
+    void should_request_a_new_code_on_resend() {
+        String key = startMigration("TEST_CODE", "m-resend");
+        awaitWaiting("m-resend", "VERIFICATION_CODE", 1);
+
+        send(key, "ResendVerificationCode", "m-resend", "resend-1", "");
+
+        awaitWaiting("m-resend", "VERIFICATION_CODE", 2);
+        assertThat(provider.calls("request-code", "m-resend")).isEqualTo(2);
+    }
+
+    @Test
+    void should_cancel_a_waiting_migration_and_reject_later_input() {
+        String key = startMigration("TEST_CODE", "m-cancel");
+        awaitWaiting("m-cancel", "VERIFICATION_CODE", 1);
+
+        send(key, "CancelMigration", "m-cancel", "cancel-1", ",\"reason\":\"customer changed their mind\"");
+        JsonNode cancelled = events.awaitType("m-cancel", "waba.migration.cancelled");
+        assertThat(cancelled.at("/data/state").asText()).isEqualTo("CANCELLED");
+        assertThat(cancelled.at("/data/commandId").asText()).isEqualTo("cancel-1");
+
+        send(key, "SubmitVerificationCode", "m-cancel", "late-code", ",\"code\":\"123456\"");
+        JsonNode rejected = events.awaitRejection("late-code");
+        assertThat(rejected.at("/data/reason/code").asText()).isEqualTo("INVALID_STATE");
+        assertThat(provider.calls("three", "m-cancel")).isZero();
+    }
+
+    @Test
+    void should_absorb_brief_outages_in_the_route_and_park_longer_ones() {
+        provider.script("one", "m-blip", 503, 503);        // within the in-route redeliveries: no event
+        provider.script("one", "m-outage", 503, 503, 503, 503, 503); // past them: parked once, then retried
+        startMigration("TEST_STEPS", "m-blip");
+        startMigration("TEST_STEPS", "m-outage");
+
+        events.awaitType("m-blip", "waba.migration.completed");
+        events.awaitType("m-outage", "waba.migration.completed");
+
+        assertThat(events.typesFor("m-blip")).doesNotContain("waba.migration.step.retry-scheduled");
+        JsonNode retry = events.forMigration("m-outage").stream()
+                .filter(e -> e.path("type").asText().equals("waba.migration.step.retry-scheduled")).findFirst().orElseThrow();
+        assertThat(retry.at("/data/error/category").asText()).isEqualTo("TRANSIENT");
+        assertThat(retry.at("/data/error/code").asText()).isEqualTo("HTTP_503");
+        assertThat(retry.at("/data/error/retryable").asBoolean()).isTrue();
+        assertThat(retry.at("/data/nextAttemptAt").asText()).isNotEmpty();
+        assertThat(provider.calls("one", "m-outage")).isEqualTo(6);
+    }
+
+    @Test
+    void should_wait_out_a_rate_limit_and_say_so() {
+        provider.script("one", "m-throttled", 429, 429, 429, 429);
+        startMigration("TEST_STEPS", "m-throttled");
+
+        events.awaitType("m-throttled", "waba.migration.completed");
+
+        JsonNode retry = events.forMigration("m-throttled").stream()
+                .filter(e -> e.path("type").asText().equals("waba.migration.step.retry-scheduled")).findFirst().orElseThrow();
+        assertThat(retry.at("/data/error/category").asText()).isEqualTo("RATE_LIMITED");
+        assertThat(retry.at("/data/error/traceId").asText()).isEqualTo("trace-429");
+    }
+
+    @Test
+    void should_park_for_a_person_and_continue_on_resume() {
+        String key = startMigration("TEST_STEPS", "m-human");
+        provider.script("two", "m-human", 403);
+
+        JsonNode waiting = awaitWaiting("m-human", "HUMAN_ACTION", 1);
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("two");
+        assertThat(waiting.at("/data/error/category").asText()).isEqualTo("NEEDS_HUMAN");
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("grant the permission");
+
+        send(key, "ResumeMigration", "m-human", "resume-human", "");
+        events.awaitType("m-human", "waba.migration.completed");
+        assertThat(provider.calls("one", "m-human")).isEqualTo(1);
+        assertThat(provider.calls("two", "m-human")).isEqualTo(2);
+    }
+
+    @Test
+    void should_fail_on_a_permanent_error_and_resume_at_the_failed_step() {
+        String key = startMigration("TEST_STEPS", "m-fail");
+        provider.script("three", "m-fail", 400);
+
+        JsonNode failed = events.awaitType("m-fail", "waba.migration.failed");
+        assertThat(failed.at("/data/state").asText()).isEqualTo("FAILED");
+        assertThat(failed.at("/data/step").asText()).isEqualTo("three");
+        assertThat(failed.at("/data/error/category").asText()).isEqualTo("PERMANENT");
+        assertThat(failed.at("/data/error/retryable").asBoolean()).isFalse();
+
+        send(key, "ResumeMigration", "m-fail", "resume-fail", "");
+        events.awaitType("m-fail", "waba.migration.completed");
+        assertThat(provider.calls("one", "m-fail")).isEqualTo(1);
+        assertThat(provider.calls("two", "m-fail")).isEqualTo(1);
+        assertThat(provider.calls("three", "m-fail")).isEqualTo(2);
+    }
+}
