@@ -19,6 +19,14 @@ import dev.wabamigrator.engine.StepRecorder;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.OutboxPublisher;
+import dev.wabamigrator.provider.RatePacer;
+import dev.wabamigrator.provider.alibaba.AlibabaChatappSteps;
+import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier;
+import dev.wabamigrator.provider.alibaba.CamsClient;
+import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.ProviderSandbox;
+import java.net.URI;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -91,6 +99,10 @@ public class AppConfiguration implements CamelConfiguration {
         resources.add(dataSource);
         Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
 
+        if (sandboxWanted(settings)) {
+            startSandbox(context, settings, resources, registry);
+        }
+
         Clock clock = Clock.systemUTC();
         ObjectMapper json = new ObjectMapper();
         Sql sql = new Sql(dataSource);
@@ -123,8 +135,16 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
         registry.bind("stepDispatcher", new StepDispatcher(context));
         registry.bind("stepOutcomes", new StepOutcomes());
-        registry.bind("codeWait", new CodeWait(flows, settings.millis("app.code-wait.validity-ms"),
-                settings.integer("app.code-wait.max-wrong-codes")));
+        CodeWait codeWait = new CodeWait(flows, settings.millis("app.code-wait.validity-ms"),
+                settings.integer("app.code-wait.max-wrong-codes"));
+        registry.bind("codeWait", codeWait);
+        AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
+        registry.bind("camsClient", new CamsClient(URI.create(settings.require("app.provider.alibaba.endpoint")),
+                settings.get("app.provider.alibaba.access-key-id", ""),
+                settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
+                new RatePacer(clock, Double.parseDouble(settings.require("app.provider.alibaba.max-calls-per-second"))),
+                codeWait, clock));
+        registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
         registry.bind("kafkaOffsets", new KafkaOffsets());
         registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
                 settings.integer("app.intake.max-command-bytes")));
@@ -137,6 +157,41 @@ public class AppConfiguration implements CamelConfiguration {
             resources.add(startJolokia(settings));
         }
         LOG.info("waba-migrator wired: Kafka {}, database {}, flows {}", brokers, sql.dialect(), flows.names());
+    }
+
+    /** SANDBOX=true, or no provider credentials at all: serve both providers' APIs from this process. */
+    private static boolean sandboxWanted(Settings settings) {
+        String flag = settings.get("app.sandbox.enabled", "");
+        if (!flag.isEmpty()) {
+            return Boolean.parseBoolean(flag);
+        }
+        return settings.get("app.provider.alibaba.access-key-id", "").isEmpty()
+                && settings.get("app.provider.meta.system-user-token", "").isEmpty();
+    }
+
+    private static void startSandbox(CamelContext context, Settings settings, Resources resources, Registry registry) {
+        MetaSandbox meta = new MetaSandbox(MetaSandbox.Config.defaults()
+                .withLatency(settings.millis("app.sandbox.latency-ms")));
+        ProviderSandbox sandbox = new ProviderSandbox(settings.integer("app.sandbox.port"));
+        resources.add(sandbox);
+        AlibabaSandbox alibaba = AlibabaSandbox.builder()
+                .maxRequestsPerSecond(settings.integer("app.sandbox.alibaba.max-requests-per-second"))
+                .latency(settings.millis("app.sandbox.latency-ms")).build().mountOn(sandbox);
+        sandbox.mount(MetaSandbox.CONTEXT_PATH, meta).mount(MetaSandbox.CONTROL_CONTEXT_PATH, meta).onClose(meta);
+        sandbox.start();
+        var properties = context.getPropertiesComponent();
+        properties.addOverrideProperty("app.provider.alibaba.endpoint", alibaba.camsEndpoint());
+        properties.addOverrideProperty("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);
+        properties.addOverrideProperty("app.provider.alibaba.access-key-secret", AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
+        properties.addOverrideProperty("app.provider.meta.graph-url", sandbox.baseUrl() + MetaSandbox.CONTEXT_PATH);
+        properties.addOverrideProperty("app.provider.meta.app-id", MetaSandbox.APP_ID);
+        properties.addOverrideProperty("app.provider.meta.app-secret", MetaSandbox.APP_SECRET);
+        properties.addOverrideProperty("app.provider.meta.system-user-token", MetaSandbox.SYSTEM_TOKEN);
+        registry.bind("providerSandbox", sandbox);
+        registry.bind("alibabaSandbox", alibaba);
+        registry.bind("metaSandbox", meta);
+        LOG.warn("provider SANDBOX on {}: no real provider is called (codes: {}/alibaba-sandbox/codes/<number>)",
+                sandbox.baseUrl(), sandbox.baseUrl());
     }
 
     private static void createTopics(Admin admin, Settings settings) throws InterruptedException, ExecutionException {

@@ -59,6 +59,9 @@ public final class StepRecorder {
         MigrationState before = m.state;
         List<OutboxEvent> out = new ArrayList<>(2);
         m.stepsThisClaim++;
+        if (!isOutcomeUnknown(outcome)) {
+            m.pendingCall = null; // the provider answered (or nothing was sent): no doubt left about the call
+        }
         if (outcome instanceof StepOutcome.Succeeded s) {
             s.result().forEach(m.result::put);
             m.secrets.putAll(s.secrets());
@@ -162,6 +165,19 @@ public final class StepRecorder {
         return new StepOutcome.NeedsHuman(ProviderError.of("engine", "CALL_OUTCOME_UNKNOWN",
                 "the " + m.step + " call was sent but its answer was lost in a restart", ErrorClass.NEEDS_HUMAN),
                 "check with the provider whether " + m.step + " took effect, then send ResumeMigration to repeat it");
+    }
+
+    /** A call that is not safe to repeat lost its connection: come back at once to reconcile, never resend blindly. */
+    public StepOutcome outcomeUnknown(Migration m, Throwable failure) {
+        return new StepOutcome.RetryLater(ProviderError.of("engine", "CALL_OUTCOME_UNKNOWN", "the " + m.step
+                + " call lost its connection (" + failure.getClass().getSimpleName() + "); its effect is checked "
+                + "before anything is sent again", ErrorClass.TRANSIENT), clock.instant());
+    }
+
+    private static boolean isOutcomeUnknown(StepOutcome outcome) {
+        return outcome instanceof StepOutcome.RetryLater r && "CALL_OUTCOME_UNKNOWN".equals(r.error().code())
+                || outcome instanceof StepOutcome.NeedsHuman h && h.error() != null
+                    && "CALL_OUTCOME_UNKNOWN".equals(h.error().code());
     }
 
     /** Marks a non-idempotent call as started, before it is made (design §3 rule 2). */

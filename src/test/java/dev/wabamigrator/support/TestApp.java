@@ -40,6 +40,7 @@ public final class TestApp implements AutoCloseable {
         p.put("app.data-dir", Files.createTempDirectory("waba-test").toString());
         p.put("app.secrets.key", "test-secrets-key");
         p.put("app.jolokia.enabled", "false");
+        p.put("app.sandbox.port", "0");
         p.put("camel.management.enabled", "false");
         p.put("app.management.port", "0");
         p.put("app.scheduler.poll-interval-ms", "20");

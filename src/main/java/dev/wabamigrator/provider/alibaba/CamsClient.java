@@ -1,0 +1,112 @@
+package dev.wabamigrator.provider.alibaba;
+
+import dev.wabamigrator.engine.CodeWait;
+import dev.wabamigrator.engine.ErrorClass;
+import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.TransientProviderException;
+import dev.wabamigrator.provider.RatePacer;
+import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier.CamsResult;
+import java.net.URI;
+import java.time.Clock;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * One cams call for the route segment {@code alibaba-cams-call}: the operation's parameters from the migration,
+ * V3-signed headers (fresh date and nonce on every attempt), pacing to the per-operation limit, and the
+ * classification of the answer. Transient failures are thrown, so the step's error handler repeats the whole call.
+ */
+public final class CamsClient {
+    public static final String OPERATION_HEADER = "camsOperation";
+
+    private final URI endpoint;
+    private final String accessKeyId;
+    private final String accessKeySecret;
+    private final AlibabaErrorClassifier classifier;
+    private final RatePacer pacer;
+    private final CodeWait codeWait;
+    private final Clock clock;
+    private final Acs3Signer signer = new Acs3Signer();
+
+    public CamsClient(URI endpoint, String accessKeyId, String accessKeySecret, AlibabaErrorClassifier classifier,
+                      RatePacer pacer, CodeWait codeWait, Clock clock) {
+        this.endpoint = endpoint;
+        this.accessKeyId = accessKeyId;
+        this.accessKeySecret = accessKeySecret;
+        this.classifier = classifier;
+        this.pacer = pacer;
+        this.codeWait = codeWait;
+        this.clock = clock;
+    }
+
+    /** Reserves the operation's next rate slot: milliseconds to wait before sending. */
+    public long pace(Exchange exchange) {
+        return pacer.reserve(operation(exchange).action());
+    }
+
+    /** Builds and signs the request on the exchange (empty POST, parameters in the query string). */
+    public void prepare(Exchange exchange, Migration m) {
+        CamsOperation operation = operation(exchange);
+        SortedMap<String, String> query = new TreeMap<>(parameters(operation, m));
+        Map<String, String> signed = signer.signedHeaders("POST", Acs3Signer.hostHeader(endpoint), path(),
+                operation.action(), CamsOperation.VERSION, query, null, null, accessKeyId, accessKeySecret,
+                clock.instant(), Acs3Signer.newNonce());
+        Message message = exchange.getMessage();
+        // keep the redelivery counters: the step's error handler counts attempts with them
+        message.removeHeaders("*", "CamelRedeliver*", OPERATION_HEADER);
+        signed.forEach((name, value) -> {
+            if (!"host".equals(name)) { // the HTTP client writes Host from the URL
+                message.setHeader(name, value);
+            }
+        });
+        message.setHeader(Exchange.HTTP_METHOD, "POST");
+        message.setHeader(Exchange.HTTP_QUERY, Acs3Signer.canonicalQuery(query));
+        message.setBody(null);
+    }
+
+    /** Classifies the answer; a transient failure is thrown so the whole call is repeated. */
+    public CamsResult classify(Exchange exchange) {
+        Message message = exchange.getMessage();
+        int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        CamsResult result = classifier.classify(status, message.getHeader(AlibabaErrorClassifier.RETRY_AFTER_HEADER,
+                String.class), message.getBody(String.class));
+        if (!result.success() && result.error().errorClass() == ErrorClass.TRANSIENT) {
+            throw new TransientProviderException(result.error());
+        }
+        return result;
+    }
+
+    public AlibabaErrorClassifier classifier() {
+        return classifier;
+    }
+
+    private Map<String, String> parameters(CamsOperation operation, Migration m) {
+        String custSpaceId = m.param("alibaba.custSpaceId");
+        return switch (operation) {
+            case CREATE_CHATAPP_MIGRATION_INITIATE -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId,
+                    CamsOperation.COUNTRY_CODE, m.getCountryCode(), CamsOperation.MOBILE_NUMBER, m.getNationalNumber());
+            case GET_PHONE_NUMBER_VERIFICATION_STATUS, CHATAPP_MIGRATION_REGISTER -> Map.of(
+                    CamsOperation.CUST_SPACE_ID, custSpaceId, CamsOperation.PHONE_NUMBER, m.getPhoneE164());
+            case GET_MIGRATION_VERIFY_CODE -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId,
+                    CamsOperation.PHONE_NUMBER, m.getPhoneE164(),
+                    CamsOperation.LOCALE, m.param("alibaba.locale", "en_US"),
+                    CamsOperation.METHOD, m.param("alibaba.verifyMethod", "sms"));
+            case CHATAPP_MIGRATION_VERIFIED -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId,
+                    CamsOperation.PHONE_NUMBER, m.getPhoneE164(), CamsOperation.VERIFY_CODE, codeWait.code(m));
+        };
+    }
+
+    private String path() {
+        String path = endpoint.getRawPath();
+        return path == null || path.isEmpty() ? "/" : path;
+    }
+
+    private static CamsOperation operation(Exchange exchange) {
+        String action = exchange.getMessage().getHeader(OPERATION_HEADER, String.class);
+        return CamsOperation.fromAction(action)
+                .orElseThrow(() -> new IllegalArgumentException("unknown cams operation " + action));
+    }
+}
