@@ -29,7 +29,7 @@ public final class CodeWait {
             return StepOutcome.succeeded();
         }
         Instant now = m.now();
-        boolean waiting = m.awaiting == Awaiting.VERIFICATION_CODE && m.expiresAt != null;
+        boolean waiting = m.expiresAt != null; // set when the code was asked for; a wrong code keeps it
         if (waiting && !now.isBefore(m.expiresAt)) {
             return new StepOutcome.Failed(ProviderError.of("engine", "EXPIRED", "no verification code was submitted "
                     + "before it expired at " + m.expiresAt + "; start a new migration", ErrorClass.PERMANENT));

@@ -44,7 +44,7 @@ public final class MigrationCommands {
     @FunctionalInterface
     private interface Change {
         /** Mutates the migration and returns the events to emit, or throws a rejection. */
-        List<OutboxEvent> apply(Migration m, Instant now) throws CommandRejection;
+        List<OutboxEvent> apply(Connection connection, Migration m, Instant now) throws CommandRejection, SQLException;
     }
 
     public String start(String commandId, ObjectNode command, FlowDefinition flow) throws CommandRejection {
@@ -99,7 +99,7 @@ public final class MigrationCommands {
     }
 
     public String submitCode(String commandId, String migrationId, String code) throws CommandRejection {
-        return change(commandId, "SubmitVerificationCode", migrationId, (m, now) -> {
+        return change(commandId, "SubmitVerificationCode", migrationId, (connection, m, now) -> {
             requireAwaiting(m, Awaiting.VERIFICATION_CODE, "a verification code");
             m.secrets.put("verificationCode", code);
             wake(m, now);
@@ -108,7 +108,7 @@ public final class MigrationCommands {
     }
 
     public String resendCode(String commandId, String migrationId) throws CommandRejection {
-        return change(commandId, "ResendVerificationCode", migrationId, (m, now) -> {
+        return change(commandId, "ResendVerificationCode", migrationId, (connection, m, now) -> {
             requireAwaiting(m, Awaiting.VERIFICATION_CODE, "a verification code");
             // the step before the code wait is the one that asks the provider for a code
             m.step = flows.get(m.flow).previous(m.step).orElseThrow(() -> new CommandRejection(
@@ -120,7 +120,7 @@ public final class MigrationCommands {
     }
 
     public String cancel(String commandId, String migrationId, String reason) throws CommandRejection {
-        return change(commandId, "CancelMigration", migrationId, (m, now) -> {
+        return change(commandId, "CancelMigration", migrationId, (connection, m, now) -> {
             if (m.state.isTerminal()) {
                 throw new CommandRejection(CommandRejection.INVALID_STATE,
                         "migration " + migrationId + " is already " + m.state + " and cannot be cancelled");
@@ -136,12 +136,19 @@ public final class MigrationCommands {
     }
 
     public String resume(String commandId, String migrationId) throws CommandRejection {
-        return change(commandId, "ResumeMigration", migrationId, (m, now) -> {
+        return change(commandId, "ResumeMigration", migrationId, (connection, m, now) -> {
             boolean needsHuman = m.state == MigrationState.AWAITING_INPUT && m.awaiting == Awaiting.HUMAN_ACTION;
             if (m.state != MigrationState.FAILED && !needsHuman) {
                 throw new CommandRejection(CommandRejection.INVALID_STATE, "migration " + migrationId + " is "
                         + m.state + (m.awaiting == null ? "" : " awaiting " + m.awaiting)
                         + "; only a FAILED migration or one awaiting HUMAN_ACTION can be resumed");
+            }
+            if (m.state.isTerminal()) {
+                var active = store.findActiveByPhone(connection, m.phoneE164);
+                if (active.isPresent()) {
+                    throw new CommandRejection(CommandRejection.ACTIVE_MIGRATION_EXISTS, "number " + m.phoneE164
+                            + " has another active migration " + active.get() + "; cancel it before resuming this one");
+                }
             }
             m.attempt = 0;
             m.pendingCall = null; // a person checked the provider's side
@@ -160,7 +167,7 @@ public final class MigrationCommands {
                             CommandRejection.UNKNOWN_MIGRATION, "no migration with id " + migrationId)));
                     List<OutboxEvent> out;
                     try {
-                        out = new ArrayList<>(change.apply(m, now));
+                        out = new ArrayList<>(change.apply(connection, m, now));
                     } catch (CommandRejection r) {
                         throw rejection(r);
                     }
@@ -178,8 +185,12 @@ public final class MigrationCommands {
             } catch (RejectionCarrier carrier) {
                 throw carrier.rejection;
             } catch (Sql.SqlFailure e) {
-                if (!e.isConstraintViolation() || race >= MAX_RACES) {
+                if (!e.isConstraintViolation()) {
                     throw e;
+                }
+                if (race >= MAX_RACES) { // never an outage: a rejection, so the partition moves on
+                    throw new CommandRejection(CommandRejection.INVALID_STATE, "migration " + migrationId
+                            + " conflicts with another change: " + e.getMessage());
                 }
             }
             if (race >= MAX_RACES) {

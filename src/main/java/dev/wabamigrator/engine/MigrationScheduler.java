@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +27,8 @@ public final class MigrationScheduler {
     private final int batchSize;
     private final Duration lease;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Migrations a worker of this instance holds now: only these leases are kept alive. */
+    private final Set<String> working = ConcurrentHashMap.newKeySet();
 
     public MigrationScheduler(MigrationStore store, Clock clock, int maxInFlight, int batchSize, Duration lease) {
         this.store = store;
@@ -48,24 +52,33 @@ public final class MigrationScheduler {
             return rows == 0 ? List.<Migration>of() : store.findClaimed(connection, token);
         });
         inFlight.addAndGet(claimed.size());
+        claimed.forEach(m -> working.add(m.migrationId));
         return claimed;
     }
 
     /** Ends a worker's turn: gives the claim back if the steps did not already (they do when they park). */
     public void release(Migration m) {
         inFlight.decrementAndGet();
+        working.remove(m.migrationId); // from now on its lease runs out by itself, even if the update below fails
         if (m.claimToken != null && !m.claimLost) {
             store.sql().update("release-claim", Map.of("migrationId", m.migrationId, "token", m.claimToken));
             StepRecorder.releaseClaim(m);
         }
     }
 
-    /** Keeps this instance's leases alive; runs several times per lease. */
+    /** Keeps the leases of the migrations this instance's workers hold alive; runs several times per lease. */
     public void extendClaims() {
-        int rows = store.sql().update("extend-claims", Map.of("owner", instanceId, "until", clock.instant().plus(lease)));
-        if (rows > 0) {
-            LOG.debug("extended {} claims", rows);
+        List<String> ids = List.copyOf(working);
+        if (ids.isEmpty()) {
+            return;
         }
+        Instant until = clock.instant().plus(lease);
+        store.sql().inTransaction(connection -> {
+            store.sql().batch(connection, "extend-claim", ids.stream().map(id -> Map.<String, Object>of(
+                    "migrationId", id, "owner", instanceId, "until", until)).toList());
+            return null;
+        });
+        LOG.debug("extended {} claims", ids.size());
     }
 
     public int inFlight() {

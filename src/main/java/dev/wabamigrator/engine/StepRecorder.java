@@ -106,7 +106,8 @@ public final class StepRecorder {
         } else if (outcome instanceof StepOutcome.GoTo g) {
             flows.get(m.flow).next(g.step()); // fails fast on a step the flow does not have
             m.secrets.putAll(g.secrets());
-            clearWait(m);
+            m.awaiting = null; // expiresAt stays: going back to a wait does not restart its clock
+            m.awaitingReason = null;
             m.pendingCall = null;
             m.lastError = g.error() == null ? null : errorJson(g.error());
             m.state = MigrationState.RUNNING;

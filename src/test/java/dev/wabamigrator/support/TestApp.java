@@ -45,6 +45,7 @@ public final class TestApp implements AutoCloseable {
         p.put("app.management.port", "0");
         p.put("app.scheduler.poll-interval-ms", "20");
         p.put("app.scheduler.lease-ms", "3000");
+        p.put("app.scheduler.heartbeat-ms", "1000");
         p.put("app.outbox.poll-interval-ms", "20");
         p.put("app.outbox.lease-ms", "2000");
         p.put("app.retry.provider.redelivery-delay-ms", "0");
