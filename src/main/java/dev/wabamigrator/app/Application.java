@@ -2,7 +2,7 @@ package dev.wabamigrator.app;
 
 import org.apache.camel.main.Main;
 
-/** Starts waba-migrator: {@code java -jar target/waba-migrator.jar}. */
+/** Starts waba-migrator: {@code java -jar target/waba-migrator.jar [--demo]}. */
 public final class Application {
 
     private Application() {
@@ -14,7 +14,11 @@ public final class Application {
         return main;
     }
 
+    /** With {@code --demo}: sample migrations through the sandbox, a timeline of their events, then exit. */
     public static void main(String[] args) throws Exception {
+        if (java.util.Arrays.asList(args).contains("--demo")) {
+            System.exit(Demo.run(args));
+        }
         System.exit(create().run(args));
     }
 }

@@ -1,0 +1,197 @@
+package dev.wabamigrator.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.sandbox.AlibabaSandbox;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * {@code --demo}: runs the service on its embedded defaults with the sandbox, feeds sample migrations through
+ * Kafka like any upstream system would, answers the code requests like a customer would, prints the events as a
+ * timeline and exits 0 once every migration is over.
+ */
+final class Demo {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration LIMIT = Duration.ofMinutes(3);
+
+    /** One sample migration: what it shows, and how the "customer" answers a code request. */
+    private record Sample(String id, String number, String shows, boolean wrongCodeFirst) {
+    }
+
+    private static final List<Sample> SAMPLES = List.of(
+            new Sample("happy", "13900001234", "happy path: code sent, submitted, verified, registered", false),
+            new Sample("verified", "13900000001", "number verified recently: the code steps are skipped", false),
+            new Sample("throttled", "13900000002", "cams throttles each operation once: the migration waits and retries", false),
+            new Sample("wrong-code", "13900005678", "a wrong code first: back to the wait, then the right one", true),
+            new Sample("denied", "13900000003", "RAM policy denies the call: parked for a person, then cancelled", false));
+
+    private final PrintStream out;
+    private final long started = System.nanoTime();
+    private final String run = UUID.randomUUID().toString().substring(0, 6);
+    private final Map<String, String> states = new LinkedHashMap<>();
+
+    private Demo(PrintStream out) {
+        this.out = out;
+    }
+
+    static int run(String[] args) throws Exception {
+        Path dataDir = Path.of(System.getenv().getOrDefault("DATA_DIR", "./data")).resolve("demo");
+        wipe(dataDir); // the demo starts from nothing each time and leaves the service's own data alone
+        Main main = Application.create();
+        main.addOverrideProperty("app.data-dir", dataDir.toString());
+        main.addOverrideProperty("app.jolokia.enabled", "false");
+        main.start();
+        try {
+            return new Demo(System.out).drive(main.getCamelContext());
+        } finally {
+            main.stop();
+        }
+    }
+
+    private int drive(CamelContext context) throws Exception {
+        String brokers = context.getComponent("kafka", org.apache.camel.component.kafka.KafkaComponent.class)
+                .getConfiguration().getBrokers();
+        String commandsTopic = context.resolvePropertyPlaceholders("{{app.kafka.topic.commands}}");
+        String eventsTopic = context.resolvePropertyPlaceholders("{{app.kafka.topic.events}}");
+        AlibabaSandbox cams = context.getRegistry().lookupByNameAndType("alibabaSandbox", AlibabaSandbox.class);
+        if (cams == null) {
+            out.println("The demo needs the provider sandbox: unset the provider credentials or set SANDBOX=true.");
+            return 2;
+        }
+        out.println();
+        out.println("waba-migrator demo: " + SAMPLES.size() + " ALIBABA_CHATAPP migrations through Kafka against the sandbox");
+        SAMPLES.forEach(s -> out.printf("  %-24s %s%n", id(s), s.shows()));
+        out.println();
+        out.printf("%8s  %-24s %-34s %-20s %s%n", "time", "migration", "event", "step", "detail");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(clientProperties(brokers, true));
+             KafkaConsumer<String, String> consumer = new KafkaConsumer<>(clientProperties(brokers, false))) {
+            consumer.subscribe(List.of(eventsTopic));
+            for (Sample sample : SAMPLES) {
+                send(producer, commandsTopic, "86" + sample.number(), Map.of("commandId", "start-" + id(sample),
+                        "type", "StartMigration", "migrationId", id(sample), "flow", "ALIBABA_CHATAPP",
+                        "phoneNumber", Map.of("countryCode", "86", "number", sample.number()),
+                        "alibaba", Map.of("custSpaceId", "cams-demo", "verifyMethod", "sms", "locale", "en_US")));
+            }
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            while (states.size() < SAMPLES.size() || states.values().stream().anyMatch(s -> !isOver(s))) {
+                if (System.nanoTime() > deadline) {
+                    out.println("the demo did not finish within " + LIMIT.toMinutes() + " minutes: " + states);
+                    return 1;
+                }
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    react(JSON.readTree(record.value()), producer, commandsTopic, cams);
+                }
+            }
+        }
+        out.println();
+        states.forEach((id, state) -> out.printf("  %-24s %s%n", id, state));
+        out.println("\nall " + SAMPLES.size() + " migrations are over; the service keeps the same data in "
+                + "the demo folder until the next demo.");
+        return 0;
+    }
+
+    private void react(JsonNode event, KafkaProducer<String, String> producer, String topic, AlibabaSandbox cams)
+            throws IOException {
+        JsonNode data = event.path("data");
+        String id = data.path("migrationId").asText(event.path("subject").asText());
+        Sample sample = SAMPLES.stream().filter(s -> id(s).equals(id)).findFirst().orElse(null);
+        if (sample == null) {
+            return; // an event of an earlier run
+        }
+        String type = event.path("type").asText().replace("waba.migration.", "");
+        String detail = type.equals("completed") || type.equals("step.succeeded") && data.path("step").asText().equals("initiate")
+                ? data.path("result").toString() : detail(data);
+        out.printf("%7.2fs  %-24s %-34s %-20s %s%n", (System.nanoTime() - started) / 1e9, id, type,
+                data.path("step").asText(), detail);
+        states.put(id, data.path("state").asText(type));
+        String phone = "86" + sample.number();
+        String awaiting = data.path("awaiting").path("kind").asText();
+        if ("VERIFICATION_CODE".equals(awaiting)) {
+            String code = cams.code(phone).orElseThrow();
+            boolean firstWait = !data.path("awaiting").path("reason").asText().contains("wrong");
+            String sent = sample.wrongCodeFirst() && firstWait ? (code.equals("000000") ? "111111" : "000000") : code;
+            out.printf("%8s  %-24s customer submits code %s%s%n", "", id, sent, sent.equals(code) ? "" : " (wrong)");
+            send(producer, topic, phone, Map.of("commandId", "code-" + id + "-" + sent, "type", "SubmitVerificationCode",
+                    "migrationId", id, "code", sent));
+        } else if ("HUMAN_ACTION".equals(awaiting)) {
+            out.printf("%8s  %-24s operator cancels it%n", "", id);
+            send(producer, topic, phone, Map.of("commandId", "cancel-" + id, "type", "CancelMigration",
+                    "migrationId", id, "reason", "demo: the customer's RAM policy needs fixing first"));
+        }
+    }
+
+    private static String detail(JsonNode data) {
+        if (data.has("awaiting")) {
+            return data.path("awaiting").path("kind").asText() + ": " + data.path("awaiting").path("reason").asText();
+        }
+        if (data.has("error")) {
+            JsonNode error = data.path("error");
+            return error.path("category").asText() + " " + error.path("code").asText() + " " + error.path("message").asText()
+                    + (data.has("nextAttemptAt") ? " (retry at " + data.path("nextAttemptAt").asText() + ")" : "");
+        }
+        return "";
+    }
+
+    private static boolean isOver(String state) {
+        return state.equals("COMPLETED") || state.equals("FAILED") || state.equals("CANCELLED");
+    }
+
+    private String id(Sample sample) {
+        return "demo-" + run + "-" + sample.id();
+    }
+
+    private static void send(KafkaProducer<String, String> producer, String topic, String key, Map<String, ?> command)
+            throws IOException {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, JSON.writeValueAsString(command))).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("could not send a command", e.getCause());
+        }
+    }
+
+    private static Properties clientProperties(String brokers, boolean producer) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", brokers);
+        if (producer) {
+            p.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+            p.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+            p.put("acks", "all");
+        } else {
+            p.put("group.id", "waba-demo-" + UUID.randomUUID());
+            p.put("auto.offset.reset", "earliest");
+            p.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+            p.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+        }
+        return p;
+    }
+
+    private static void wipe(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            }
+        }
+    }
+}
