@@ -523,6 +523,22 @@ public final class AlibabaSandbox implements AutoCloseable {
             return error(requestId, 503, "InternalError", "The request processing has failed due to some unknown error.");
         }
         String custSpaceId = params.get(CamsOperation.CUST_SPACE_ID);
+        if (op == CamsOperation.QUERY_CHATAPP_PHONE_NUMBERS) {
+            List<Map<String, Object>> listed = new ArrayList<>();
+            numbers.values().stream().filter(n -> n.custSpaceId.equals(custSpaceId)).forEach(n -> {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("PhoneNumber", n.phoneNumber);
+                entry.put("Status", n.registered ? "CONNECTED" : "MIGRATING");
+                entry.put("CodeVerificationStatus", n.verified ? VERIFIED : NOT_VERIFIED);
+                listed.add(entry);
+            });
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("RequestId", requestId);
+            body.put("Code", "OK");
+            body.put("Message", "SUCCESS");
+            body.put("PhoneNumbers", listed);
+            return new Reply(200, Json.write(body), Map.of("x-acs-request-id", requestId));
+        }
         if (op == CamsOperation.CREATE_CHATAPP_MIGRATION_INITIATE) {
             NumberState state = numbers.computeIfAbsent(phone, p -> new NumberState(p,
                     String.valueOf(nextId.getAndIncrement()), custSpaceId, PATTERN_ALREADY_VERIFIED.equals(pattern)));

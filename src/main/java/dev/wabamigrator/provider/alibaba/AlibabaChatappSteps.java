@@ -1,5 +1,7 @@
 package dev.wabamigrator.provider.alibaba;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.engine.CodeWait;
 import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
@@ -15,6 +17,8 @@ import java.util.function.Function;
  * already a {@link StepOutcome} (the call was given up on after redeliveries) passes through unchanged.
  */
 public final class AlibabaChatappSteps {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final RetryPolicy retryPolicy;
     private final CodeWait codeWait;
     private final AlibabaErrorClassifier classifier;
@@ -63,6 +67,33 @@ public final class AlibabaChatappSteps {
     /** {@code register}: the number and its approved templates now belong to this WABA. */
     public StepOutcome registered(Migration m, Object answer) {
         return interpret(m, answer, result -> StepOutcome.succeeded());
+    }
+
+    /**
+     * {@code register} after a restart cut its call off: the number listing says whether it took effect.
+     *
+     * @return the outcome, or null when the number is not registered and register must be sent
+     */
+    public StepOutcome confirmRegistered(Migration m, Object answer, String listing) {
+        if (answer instanceof StepOutcome given) {
+            return given;
+        }
+        CamsResult result = (CamsResult) answer;
+        if (!result.success()) {
+            return retryPolicy.outcomeFor(result.error(), m);
+        }
+        try {
+            for (JsonNode number : JSON.readTree(listing).path("PhoneNumbers")) {
+                if (m.getPhoneE164().equals(number.path("PhoneNumber").asText())
+                        && "CONNECTED".equals(number.path("Status").asText())) {
+                    return StepOutcome.succeeded(Map.of("alibabaNumberStatus", "CONNECTED"));
+                }
+            }
+        } catch (java.io.IOException e) {
+            return retryPolicy.outcomeFor(ProviderError.of("alibaba", "MALFORMED_RESPONSE",
+                    "unreadable number listing", ErrorClass.TRANSIENT), m);
+        }
+        return null;
     }
 
     private StepOutcome interpret(Migration m, Object answer, Function<CamsResult, StepOutcome> onSuccess) {

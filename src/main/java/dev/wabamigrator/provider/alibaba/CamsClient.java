@@ -21,6 +21,7 @@ import org.apache.camel.Message;
  */
 public final class CamsClient {
     public static final String OPERATION_HEADER = "camsOperation";
+    public static final String RESPONSE_PROPERTY = "camsResponse";
 
     private final URI endpoint;
     private final String accessKeyId;
@@ -71,8 +72,10 @@ public final class CamsClient {
     public CamsResult classify(Exchange exchange) {
         Message message = exchange.getMessage();
         int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        String body = message.getBody(String.class);
+        exchange.setProperty(RESPONSE_PROPERTY, body); // for answers beyond Data, e.g. the number listing
         CamsResult result = classifier.classify(status, message.getHeader(AlibabaErrorClassifier.RETRY_AFTER_HEADER,
-                String.class), message.getBody(String.class));
+                String.class), body);
         if (!result.success() && result.error().errorClass() == ErrorClass.TRANSIENT) {
             throw new TransientProviderException(result.error());
         }
@@ -96,6 +99,7 @@ public final class CamsClient {
                     CamsOperation.METHOD, m.param("alibaba.verifyMethod", "sms"));
             case CHATAPP_MIGRATION_VERIFIED -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId,
                     CamsOperation.PHONE_NUMBER, m.getPhoneE164(), CamsOperation.VERIFY_CODE, codeWait.code(m));
+            case QUERY_CHATAPP_PHONE_NUMBERS -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId);
         };
     }
 

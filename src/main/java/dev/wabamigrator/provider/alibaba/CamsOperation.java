@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The five cams migration operations, in flow order, with their exact parameter names (provider-apis.md §1.4).
+ * The five cams migration operations, in flow order, and the number listing that confirms a register, with their exact parameter names (provider-apis.md §1.4).
  * All parameters are strings and all are required; they travel in the query string of {@code POST /} with
  * {@code x-acs-action: <action>} and {@code x-acs-version: 2020-06-06}.
  */
@@ -24,7 +24,12 @@ public enum CamsOperation {
             CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER, CamsOperation.VERIFY_CODE),
     /** Step {@code register}: no {@code Data} in the response. Not idempotent. */
     CHATAPP_MIGRATION_REGISTER("ChatappMigrationRegister", false,
-            CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER);
+            CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER),
+    /**
+     * Not a migration step: lists the space's numbers with their {@code Status} ({@code CONNECTED} once registered).
+     * Reads a register's effect back after a crash cut the register call off.
+     */
+    QUERY_CHATAPP_PHONE_NUMBERS("QueryChatappPhoneNumbers", true, CamsOperation.CUST_SPACE_ID);
 
     /** API version of every operation, sent as {@code x-acs-version}. */
     public static final String VERSION = "2020-06-06";
