@@ -47,7 +47,9 @@ import java.util.function.Supplier;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.spi.MaskingFormatter;
 import org.apache.camel.spi.Registry;
+import org.apache.camel.support.processor.DefaultMaskingFormatter;
 import org.apache.camel.support.service.ServiceSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -65,6 +67,9 @@ import org.slf4j.LoggerFactory;
  */
 public class AppConfiguration implements CamelConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(AppConfiguration.class);
+    /** Field names whose values are secrets wherever Camel prints a message. */
+    static final java.util.List<String> SECRET_KEYWORDS = java.util.List.of("pin", "code", "verifyCode", "VerifyCode",
+            "access_token", "accessToken", "appsecret_proof", "Authorization", "authorization");
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -120,6 +125,11 @@ public class AppConfiguration implements CamelConfiguration {
                 settings.integer("app.scheduler.batch-size"), settings.millis("app.scheduler.lease-ms"));
         MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock);
 
+        // Camel's log mask (log EIP, tracer, JMX message dumps) also hides our secrets: PINs, codes, tokens
+        java.util.Set<String> keywords = new java.util.HashSet<>(org.apache.camel.util.SensitiveUtils.getSensitiveKeys());
+        keywords.addAll(SECRET_KEYWORDS);
+        DefaultMaskingFormatter mask = new DefaultMaskingFormatter(keywords, true, true, true);
+        registry.bind(MaskingFormatter.CUSTOM_LOG_MASK_REF, mask);
         registry.bind("dataSource", dataSource);
         registry.bind("json", json);
         registry.bind("clock", clock);

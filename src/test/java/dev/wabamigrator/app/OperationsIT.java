@@ -96,6 +96,18 @@ class OperationsIT {
     }
 
     @Test
+    void should_mask_secrets_wherever_camel_prints_a_message() {
+        org.apache.camel.spi.MaskingFormatter mask = app.bean(org.apache.camel.spi.MaskingFormatter.CUSTOM_LOG_MASK_REF,
+                org.apache.camel.spi.MaskingFormatter.class);
+
+        String masked = mask.format("{\"commandId\":\"c-9\",\"meta\":{\"pin\":\"987654\"},\"code\":\"123456\","
+                + "\"access_token\":\"EAAtoken\",\"VerifyCode\":\"445566\"}");
+
+        assertThat(masked).contains("c-9").doesNotContain("987654").doesNotContain("123456")
+                .doesNotContain("EAAtoken").doesNotContain("445566");
+    }
+
+    @Test
     void should_keep_the_pin_out_of_events_and_encrypted_at_rest() throws Exception {
         assertThat(events.all().toString()).doesNotContain("987654");
         try (Connection connection = database.connect();
