@@ -23,6 +23,12 @@ import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.provider.alibaba.AlibabaChatappSteps;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier;
 import dev.wabamigrator.provider.alibaba.CamsClient;
+import dev.wabamigrator.provider.meta.GraphClient;
+import dev.wabamigrator.provider.meta.MetaErrorClassifier;
+import dev.wabamigrator.provider.meta.MetaSteps;
+import dev.wabamigrator.provider.meta.RegisterAttempts;
+import dev.wabamigrator.provider.meta.RegisterBudget;
+import dev.wabamigrator.provider.meta.UsageHeaders;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
 import dev.wabamigrator.sandbox.MetaSandbox;
 import dev.wabamigrator.sandbox.ProviderSandbox;
@@ -155,6 +161,7 @@ public class AppConfiguration implements CamelConfiguration {
                 new RatePacer(clock, Double.parseDouble(settings.require("app.provider.alibaba.max-calls-per-second"))),
                 codeWait, clock));
         registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
+        bindMeta(registry, settings, sql, retryPolicy, codeWait, clock);
         registry.bind("kafkaOffsets", new KafkaOffsets());
         registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
                 settings.integer("app.intake.max-command-bytes")));
@@ -167,6 +174,32 @@ public class AppConfiguration implements CamelConfiguration {
             resources.add(startJolokia(settings));
         }
         LOG.info("waba-migrator wired: Kafka {}, database {}, flows {}", brokers, sql.dialect(), flows.names());
+    }
+
+    /** The Graph API client, the persisted register budget and the META_MPS / META_CLASSIC step beans. */
+    private static void bindMeta(Registry registry, Settings settings, Sql sql, RetryPolicy retryPolicy,
+                                 CodeWait codeWait, Clock clock) {
+        RegisterBudget budget = new RegisterBudget(settings.millis("app.provider.meta.register-budget.window-ms"),
+                settings.integer("app.provider.meta.register-budget.limit"),
+                settings.integer("app.provider.meta.register-budget.safety-margin"));
+        RegisterAttempts registerAttempts = new RegisterAttempts(sql, budget, clock);
+        UsageHeaders usageHeaders = new UsageHeaders(settings.integer("app.provider.meta.usage.slow-down-at-percent"),
+                settings.integer("app.provider.meta.usage.pause-at-percent"),
+                settings.millis("app.provider.meta.usage.default-pause-ms"),
+                settings.millis("app.provider.meta.usage.max-slow-down-delay-ms"));
+        registry.bind("registerAttempts", registerAttempts);
+        registry.bind("graphClient", new GraphClient(new GraphClient.Api(
+                settings.require("app.provider.meta.graph-version"), settings.get("app.provider.meta.app-id", ""),
+                settings.get("app.provider.meta.system-user-token", ""),
+                settings.get("app.provider.meta.app-secret", "")), new MetaErrorClassifier(),
+                new GraphClient.Pacing(usageHeaders, settings.millis("app.provider.meta.usage.max-in-route-pause-ms"),
+                        settings.millis("app.provider.meta.usage.max-regain-wait-ms")),
+                registerAttempts, codeWait, clock));
+        registry.bind("metaSteps", new MetaSteps(retryPolicy, codeWait, new MetaSteps.Acceptance(
+                settings.millis("app.provider.meta.acceptance.initial-interval-ms"),
+                Double.parseDouble(settings.require("app.provider.meta.acceptance.backoff-multiplier")),
+                settings.millis("app.provider.meta.acceptance.max-interval-ms"),
+                settings.millis("app.provider.meta.acceptance.deadline-ms"))));
     }
 
     /** SANDBOX=true, or no provider credentials at all: serve both providers' APIs from this process. */

@@ -132,6 +132,11 @@ public final class Migration {
         return secrets.containsKey(name);
     }
 
+    /** Forgets a secret; the change is saved with the step's outcome. */
+    public void forgetSecret(String name) {
+        secrets.remove(name);
+    }
+
     public Instant now() {
         return clock.instant();
     }

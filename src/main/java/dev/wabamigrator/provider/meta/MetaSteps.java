@@ -1,0 +1,383 @@
+package dev.wabamigrator.provider.meta;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.wabamigrator.engine.Awaiting;
+import dev.wabamigrator.engine.CodeWait;
+import dev.wabamigrator.engine.ErrorClass;
+import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.ProviderError;
+import dev.wabamigrator.engine.RetryPolicy;
+import dev.wabamigrator.engine.StepOutcome;
+import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * What each META_MPS and META_CLASSIC step makes of its Graph answer (bean {@code metaSteps}). An answer that is
+ * already a {@link StepOutcome} (the call was given up on after redeliveries, or {@link GraphClient#admit} held
+ * it back) passes through unchanged, except where a step says otherwise.
+ *
+ * <p>Auto-fixes (provider-apis.md §2.10): a business token refused with 190 is fetched again once per step; a
+ * migrate refused with 2388103 "Cannot migrate phone number." subscribes the app on the destination once and
+ * migrates again (in the step route); 2388012 on migrate re-reads the destination's numbers; 133006 on a
+ * META_CLASSIC register goes back to request a code.
+ */
+public final class MetaSteps {
+    /** Secret: the step to return to once the business token was fetched again after a 190. */
+    static final String RESUME_AFTER_TOKEN = "resumeAfterTokenFetch";
+    /** Secret: the step a fresh business token was fetched for; a second 190 there asks a person. */
+    static final String TOKEN_REFETCHED_FOR = "tokenRefetchedFor";
+    private static final int MAX_REASON = 900;
+    private static final Set<String> WAITING = Set.of("INITIATED", "PENDING");
+    private static final Set<String> ACCEPTED = Set.of("ACCEPTED", "COMPLETED");
+    private static final Set<String> ENDED = Set.of("REJECTED", "EXPIRED", "CANCELLED", "CANCELED", "DECLINED");
+
+    /**
+     * The customer-acceptance poll: the first interval, its growth per poll, its cap, and the deadline.
+     * With multiplier 2 the intervals double (30 s, 1 min, 2 min, 4 min, 8 min, then 15 min).
+     */
+    public record Acceptance(Duration initialInterval, double multiplier, Duration maxInterval, Duration deadline) {
+    }
+
+    private final RetryPolicy retryPolicy;
+    private final CodeWait codeWait;
+    private final Acceptance acceptance;
+
+    public MetaSteps(RetryPolicy retryPolicy, CodeWait codeWait, Acceptance acceptance) {
+        this.retryPolicy = retryPolicy;
+        this.codeWait = codeWait;
+        this.acceptance = acceptance;
+    }
+
+    // ---- META_MPS ------------------------------------------------------------------------------------------
+
+    /** {@code tag-intent}: keep the intent id ({@code id}, or {@code migration_intent_id} as the spec has it). */
+    public StepOutcome intentTagged(Migration m, Object answer) {
+        return interpret(m, answer, r -> {
+            String id = r.text("id") != null ? r.text("id") : r.text("migration_intent_id");
+            if (id == null) {
+                return needsHuman("NO_INTENT_ID", "set_solution_migration_intent answered without an intent id; "
+                        + "check the source WABA's requests in Meta Business Suite, then resume");
+            }
+            return StepOutcome.succeeded(Map.of("intentId", id));
+        });
+    }
+
+    /**
+     * {@code await-acceptance}: ACCEPTED goes on with the destination WABA; INITIATED/PENDING waits (polled with a
+     * growing interval, the migration parked in the database between polls) until the deadline; REJECTED and the
+     * other ends fail; an unknown status asks a person rather than guess.
+     */
+    public StepOutcome acceptancePolled(Migration m, Object answer) {
+        Instant now = m.now();
+        boolean waiting = m.getAwaiting() == Awaiting.CUSTOMER_ACCEPTANCE && m.getExpiresAt() != null;
+        Instant deadline = waiting ? m.getExpiresAt() : now.plus(acceptance.deadline());
+        if (answer instanceof StepOutcome.RetryLater later && waiting) {
+            // a throttled or failing poll keeps the wait (and its deadline): look again when the provider allows
+            return keepWaiting(m, now, deadline, later.at());
+        }
+        if (answer instanceof StepOutcome given) {
+            return given;
+        }
+        GraphResult r = (GraphResult) answer;
+        if (!r.success()) {
+            return failed(m, r);
+        }
+        String status = r.text("status") == null ? "" : r.text("status").toUpperCase(Locale.ROOT);
+        if (ACCEPTED.contains(status)) {
+            String destination = r.body().path("destination_waba").path("id").asText("");
+            if (destination.isEmpty()) {
+                return needsHuman("NO_DESTINATION_WABA", "the migration intent is " + status + " but names no "
+                        + "destination_waba; check the request in Meta Business Suite, then resume");
+            }
+            return StepOutcome.succeeded(Map.of("destinationWabaId", destination));
+        }
+        if (WAITING.contains(status)) {
+            return keepWaiting(m, now, deadline, null);
+        }
+        if (ENDED.contains(status)) {
+            return new StepOutcome.Failed(ProviderError.of(MetaErrorClassifier.PROVIDER, "INTENT_" + status,
+                    "the customer's migration request ended " + status + " instead of being accepted; "
+                    + "start a new migration once the customer agrees", ErrorClass.PERMANENT));
+        }
+        return needsHuman("INTENT_STATUS_UNKNOWN", "the migration intent has status '" + status + "', which is not "
+                + "documented; check the request in Meta Business Suite, then resume");
+    }
+
+    /** {@code fetch-business-token}: the token is a secret (encrypted at rest, never in events or logs). */
+    public StepOutcome tokenFetched(Migration m, Object answer) {
+        return interpret(m, answer, r -> {
+            String token = r.text("access_token");
+            if (token == null) {
+                JsonNode first = r.body().path("data").path(0).path("access_token");
+                token = first.isTextual() ? first.asText() : null;
+            }
+            if (token == null || token.isBlank()) {
+                return needsHuman("NO_ACCESS_TOKEN", "system_user_access_tokens answered without an access token; "
+                        + "check that the customer granted the app access to the business, then resume");
+            }
+            String resume = m.secret(RESUME_AFTER_TOKEN);
+            if (resume == null) {
+                return new StepOutcome.Succeeded(Map.of(), null, Map.of(GraphClient.BUSINESS_TOKEN, token));
+            }
+            m.forgetSecret(RESUME_AFTER_TOKEN);
+            return new StepOutcome.Succeeded(Map.of(), resume,
+                    Map.of(GraphClient.BUSINESS_TOKEN, token, TOKEN_REFETCHED_FOR, resume));
+        });
+    }
+
+    /** {@code subscribe-webhooks}: the destination WABA now sends this app its webhooks. */
+    public StepOutcome webhooksSubscribed(Migration m, Object answer) {
+        return interpret(m, answer, r -> StepOutcome.succeeded());
+    }
+
+    /** {@code check-number}: the number must be CONNECTED (registered and in use on Cloud API) in the source WABA. */
+    public StepOutcome numberChecked(Migration m, Object answer) {
+        return interpret(m, answer, r -> {
+            JsonNode number = findNumber(m, r.body());
+            if (number == null) {
+                return needsHuman("NUMBER_NOT_FOUND", "+" + m.getPhoneE164() + " is not listed in source WABA "
+                        + m.param("meta.sourceWabaId") + "; check meta.sourceWabaId and the number, then resume");
+            }
+            String status = number.path("status").asText("");
+            if (!"CONNECTED".equals(status)) {
+                return needsHuman("NUMBER_NOT_CONNECTED", "+" + m.getPhoneE164() + " has status '" + status
+                        + "' in the source WABA, not CONNECTED (registered and in use on Cloud API); "
+                        + "have it reconnected, then resume");
+            }
+            return StepOutcome.succeeded();
+        });
+    }
+
+    // ---- migrate-number (both flows) ------------------------------------------------------------------------
+
+    /**
+     * True when migrate was refused for want of a subscribed app (2388103 "Cannot migrate phone number."): the
+     * route then subscribes the app on the destination once and migrates again.
+     */
+    public boolean subscribeFirst(Object answer) {
+        return answer instanceof GraphResult r && !r.success() && r.autoFix() == AutoFix.SUBSCRIBE_APPS;
+    }
+
+    /** True when a call succeeded (the subscribe of the auto-fix, before migrating again). */
+    public boolean succeeded(Object answer) {
+        return answer instanceof GraphResult r && r.success();
+    }
+
+    /** True when migrate answered 2388012: the number is already in the destination WABA. */
+    public boolean alreadyThere(Object answer) {
+        return answer instanceof GraphResult r && r.alreadyDone();
+    }
+
+    /** {@code migrate-number}: keep the phone number id the destination WABA gave the number. */
+    public StepOutcome numberMigrated(Migration m, Object answer) {
+        return interpret(m, answer, r -> {
+            String id = r.text("id");
+            if (id == null) {
+                return needsHuman("NO_PHONE_NUMBER_ID", "migrate answered without a phone number id; check the "
+                        + "destination WABA's numbers, then resume");
+            }
+            return StepOutcome.succeeded(Map.of("phoneNumberId", id));
+        });
+    }
+
+    /** After 2388012: the destination WABA's numbers, read back; the number's id there is the one to keep. */
+    public StepOutcome numberFound(Migration m, Object answer) {
+        return interpret(m, answer, r -> {
+            JsonNode number = findNumber(m, r.body());
+            if (number == null || number.path("id").asText("").isEmpty()) {
+                return needsHuman("NUMBER_NOT_LISTED", "Graph says +" + m.getPhoneE164() + " is already in "
+                        + "destination WABA " + GraphClient.destinationWaba(m) + " (2388012) but does not list it "
+                        + "there; check in WhatsApp Manager, then resume");
+            }
+            return StepOutcome.succeeded(Map.of("phoneNumberId", number.path("id").asText()));
+        });
+    }
+
+    /**
+     * {@code migrate-number-reconcile}: a migrate call was cut off. The number listed in the destination WABA means
+     * it went through; not listed means it did not, and migrating again is safe.
+     */
+    public StepOutcome migrationChecked(Migration m, Object answer) {
+        if (!(answer instanceof GraphResult r) || !r.success()) {
+            return readBackFailed(m, answer);
+        }
+        JsonNode number = findNumber(m, r.body());
+        if (number == null || number.path("id").asText("").isEmpty()) {
+            return new StepOutcome.GoTo(m.getStep(), null, Map.of());
+        }
+        return StepOutcome.succeeded(Map.of("phoneNumberId", number.path("id").asText()));
+    }
+
+    // ---- META_CLASSIC code steps ----------------------------------------------------------------------------
+
+    /** {@code request-code}: the code is on its way (SMS or voice); the next step waits for it. */
+    public StepOutcome codeRequested(Migration m, Object answer) {
+        return interpret(m, answer, r -> StepOutcome.succeeded());
+    }
+
+    /** {@code verify}: a wrong code (136025) goes back to the wait (bounded); anything else as classified. */
+    public StepOutcome codeVerified(Migration m, Object answer) {
+        if (answer instanceof GraphResult r && !r.success() && r.hasErrorCode(136025)) {
+            return codeWait.wrongCode(m, r.error());
+        }
+        return interpret(m, answer, r -> StepOutcome.succeeded());
+    }
+
+    // ---- register (both flows) ------------------------------------------------------------------------------
+
+    /**
+     * {@code register}: the number is live on the destination. A PIN-related refusal (133005 PIN mismatch; 133008,
+     * 133009 too many guesses; 131031, 368 locked) is never retried automatically: a person is asked. 133016
+     * (budget exhausted) waits for the end of the lock. 133006 (not verified) requests a code in META_CLASSIC and
+     * asks a person in META_MPS.
+     */
+    public StepOutcome registered(Migration m, Object answer) {
+        if (answer instanceof GraphResult r && !r.success()) {
+            if (r.hasErrorCode(133006) && "META_CLASSIC".equals(m.getFlow())) {
+                return new StepOutcome.GoTo("request-code", r.error(), Map.of());
+            }
+            if (r.classification().blocksRegister() && !r.hasErrorCode(133016)) {
+                String cause = r.hasErrorCode(133005) ? "register refused the two-step verification PIN (133005)"
+                        : "register was refused (" + r.error().code() + ": " + r.error().message() + ")";
+                return new StepOutcome.NeedsHuman(r.error().withClass(ErrorClass.NEEDS_HUMAN), bound(cause
+                        + ". It is not retried automatically: every register call spends the number's budget of 10 "
+                        + "per 72 h, and more PIN guesses lock the number. Ask the number's owner to disable two-step "
+                        + "verification (the PIN of this migration then becomes the new one) and send ResumeMigration, "
+                        + "or start a new migration with the right PIN"));
+            }
+        }
+        return interpret(m, answer, r -> StepOutcome.succeeded());
+    }
+
+    /**
+     * {@code register-reconcile}: a register call was cut off. CONNECTED means it took effect; any other status
+     * means the number is not registered, so register runs again (within the budget).
+     */
+    public StepOutcome registrationChecked(Migration m, Object answer) {
+        if (!(answer instanceof GraphResult r) || !r.success()) {
+            return readBackFailed(m, answer);
+        }
+        if ("CONNECTED".equals(r.text("status"))) {
+            return StepOutcome.succeeded();
+        }
+        return new StepOutcome.GoTo(m.getStep(), null, Map.of());
+    }
+
+    // ---- shared -----------------------------------------------------------------------------------------------
+
+    private StepOutcome interpret(Migration m, Object answer, Function<GraphResult, StepOutcome> onSuccess) {
+        if (answer instanceof StepOutcome given) {
+            return bounded(given);
+        }
+        GraphResult r = (GraphResult) answer;
+        if (!r.success()) {
+            return failed(m, r);
+        }
+        if (m.getStep().equals(m.secret(TOKEN_REFETCHED_FOR))) {
+            m.forgetSecret(TOKEN_REFETCHED_FOR); // the fresh token worked: a later 190 may fetch again
+        }
+        return onSuccess.apply(r);
+    }
+
+    private StepOutcome failed(Migration m, GraphResult r) {
+        if (r.autoFix() == AutoFix.REFETCH_TOKEN && r.businessToken()) {
+            return refetchToken(m, r.error());
+        }
+        return bounded(retryPolicy.outcomeFor(r.error(), m));
+    }
+
+    /** 190 on the customer's business token: fetch it again once, then come back here; a second 190 asks a person. */
+    private StepOutcome refetchToken(Migration m, ProviderError error) {
+        if (m.getStep().equals(m.secret(TOKEN_REFETCHED_FOR))) {
+            m.forgetSecret(TOKEN_REFETCHED_FOR); // a resume fetches once more
+            return new StepOutcome.NeedsHuman(error.withClass(ErrorClass.NEEDS_HUMAN), bound("the customer's business "
+                    + "token was refused (" + error.code() + ") right after a new one was fetched: ask the customer "
+                    + "to grant the app access to the business again (or redo onboarding), then send ResumeMigration"));
+        }
+        return new StepOutcome.GoTo("fetch-business-token", error, Map.of(RESUME_AFTER_TOKEN, m.getStep()));
+    }
+
+    /** The read-back of a reconcile failed: keep the doubt (the call stays pending), retry later or ask a person. */
+    private StepOutcome readBackFailed(Migration m, Object answer) {
+        ProviderError cause = null;
+        if (answer instanceof GraphResult r) {
+            cause = r.error();
+        } else if (answer instanceof StepOutcome.RetryLater later) {
+            cause = later.error();
+        } else if (answer instanceof StepOutcome.NeedsHuman human) {
+            cause = human.error();
+        } else if (answer instanceof StepOutcome.Failed failed) {
+            cause = failed.error();
+        }
+        ErrorClass errorClass = cause != null && cause.retryable() ? cause.errorClass() : ErrorClass.NEEDS_HUMAN;
+        String what = cause == null ? "no answer" : cause.provider() + " " + cause.code() + ": " + cause.message();
+        ProviderError unknown = new ProviderError("engine", "CALL_OUTCOME_UNKNOWN", "the " + m.getStep()
+                + " call was cut off and reading its effect back failed (" + what + ")", errorClass,
+                cause == null ? null : cause.retryAfter(), cause == null ? null : cause.traceId());
+        return bounded(retryPolicy.outcomeFor(unknown, m));
+    }
+
+    private StepOutcome keepWaiting(Migration m, Instant now, Instant deadline, Instant notBefore) {
+        if (!now.isBefore(deadline)) {
+            return new StepOutcome.Failed(ProviderError.of("engine", "EXPIRED", "the customer did not accept the "
+                    + "migration request (intent " + m.result("intentId") + ") before " + deadline
+                    + "; start a new migration", ErrorClass.PERMANENT));
+        }
+        Instant next = now.plus(pollInterval(now, deadline));
+        if (notBefore != null && notBefore.isAfter(next)) {
+            next = notBefore;
+        }
+        if (next.isAfter(deadline)) {
+            next = deadline; // one last look at the deadline
+        }
+        String reason = "the customer must accept the migration request in Meta Business Suite (Business settings > "
+                + "Requests > Received; admins were emailed by Meta) and have a payment method; the request "
+                + "(intent " + m.result("intentId") + ") is checked until " + deadline;
+        return new StepOutcome.Await(Awaiting.CUSTOMER_ACCEPTANCE, reason, deadline, next);
+    }
+
+    /** Grows with the time already waited: initial, then ×multiplier per poll, capped. */
+    private Duration pollInterval(Instant now, Instant deadline) {
+        Duration waited = Duration.between(deadline.minus(acceptance.deadline()), now);
+        if (waited.isNegative()) {
+            waited = Duration.ZERO;
+        }
+        double millis = acceptance.initialInterval().toMillis() + waited.toMillis() * (acceptance.multiplier() - 1);
+        return Duration.ofMillis(Math.max(0, Math.min(Math.round(millis), acceptance.maxInterval().toMillis())));
+    }
+
+    /** The number's entry in a {@code phone_numbers} list: its display number's digits are its E.164 digits. */
+    private static JsonNode findNumber(Migration m, JsonNode list) {
+        for (JsonNode number : list.path("data")) {
+            String digits = number.path("display_phone_number").asText("").replaceAll("\\D", "");
+            if (digits.equals(m.getPhoneE164())
+                    || (!digits.isEmpty() && digits.endsWith(m.getNationalNumber())
+                        && digits.length() <= m.getPhoneE164().length())) {
+                return number;
+            }
+        }
+        return null;
+    }
+
+    private static StepOutcome needsHuman(String code, String reason) {
+        return new StepOutcome.NeedsHuman(ProviderError.of(MetaErrorClassifier.PROVIDER, code, reason,
+                ErrorClass.NEEDS_HUMAN), bound(reason));
+    }
+
+    /** Reasons fit the awaiting_reason column and stay readable. */
+    private static StepOutcome bounded(StepOutcome outcome) {
+        if (outcome instanceof StepOutcome.NeedsHuman h && h.reason() != null && h.reason().length() > MAX_REASON) {
+            return new StepOutcome.NeedsHuman(h.error(), bound(h.reason()));
+        }
+        return outcome;
+    }
+
+    private static String bound(String reason) {
+        return reason.length() <= MAX_REASON ? reason : reason.substring(0, MAX_REASON - 3) + "...";
+    }
+}

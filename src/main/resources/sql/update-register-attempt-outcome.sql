@@ -1,0 +1,1 @@
+UPDATE register_attempt SET outcome = :outcome WHERE attempt_id = :attemptId

@@ -1,0 +1,167 @@
+package dev.wabamigrator.provider.meta;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox.Ops;
+import dev.wabamigrator.support.KafkaClients.Commands;
+import dev.wabamigrator.support.KafkaClients.Events;
+import dev.wabamigrator.support.TestApp;
+import dev.wabamigrator.support.TestDatabase;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * META_CLASSIC end to end through Kafka against the built-in Graph sandbox: migrate, request a code, wait for it
+ * (SubmitVerificationCode, read from the sandbox as the number's owner would read the SMS), verify, register.
+ * The number's last four digits pick the sandbox's scripted outcome (docs/sandbox.md).
+ */
+class MetaClassicFlowIT {
+    private static final String DESTINATION_WABA = "4440000001";
+
+    private static TestApp app;
+    private static Commands commands;
+    private static Events events;
+    private static MetaSandbox meta;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Map<String, String> properties = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), null);
+        properties.put("app.sandbox.enabled", "true");
+        properties.put("app.retry.park.initial-delay-ms", "100");
+        properties.put("app.retry.park.max-delay-ms", "200");
+        properties.put("app.provider.meta.usage.max-regain-wait-ms", "200");
+        app = TestApp.start(properties);
+        meta = app.bean("metaSandbox", MetaSandbox.class);
+        commands = new Commands(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.commands"));
+        events = new Events(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.events"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        assertThat(events.all()).allSatisfy(event ->
+                assertThat(MessageSchemas.shared().validateEvent(event)).as(event.toString()).isEmpty());
+        events.close();
+        commands.close();
+        app.close();
+    }
+
+    private static String start(String migrationId, String number) {
+        commands.send("55" + number, """
+                {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"META_CLASSIC",
+                 "phoneNumber":{"countryCode":"55","number":"%s"},
+                 "meta":{"destinationWabaId":"%s","displayPhoneNumber":"+55 %s","verifiedName":"Acme BR",
+                         "codeMethod":"SMS","language":"pt_BR","pin":"654321"}}"""
+                .formatted(migrationId, migrationId, number, DESTINATION_WABA, number));
+        return "55" + number;
+    }
+
+    /** Waits for the code wait, reads the code the sandbox "sent" and submits it. */
+    private static void submitCode(String phone, String migrationId) {
+        JsonNode waiting = events.await(e -> migrationId.equals(e.at("/data/migrationId").asText())
+                && "VERIFICATION_CODE".equals(e.at("/data/awaiting/kind").asText()));
+        String phoneNumberId = waiting.at("/data/result/phoneNumberId").asText();
+        String code = meta.verificationCode(phoneNumberId).orElseThrow();
+        commands.send(phone, """
+                {"commandId":"code-%s","type":"SubmitVerificationCode","migrationId":"%s","code":"%s"}"""
+                .formatted(migrationId, migrationId, code));
+    }
+
+    private static JsonNode awaitHuman(String migrationId) {
+        return events.await(e -> migrationId.equals(e.at("/data/migrationId").asText())
+                && "HUMAN_ACTION".equals(e.at("/data/awaiting/kind").asText()));
+    }
+
+    private static List<String> succeededSteps(String migrationId) {
+        return events.forMigration(migrationId).stream()
+                .filter(e -> e.path("type").asText().endsWith("step.succeeded"))
+                .map(e -> e.at("/data/step").asText()).toList();
+    }
+
+    @Test
+    void should_migrate_verify_and_register_the_number() {
+        String phone = start("m-classic-happy", "11987650101");
+        submitCode(phone, "m-classic-happy");
+
+        JsonNode completed = events.awaitType("m-classic-happy", "waba.migration.completed");
+
+        assertThat(succeededSteps("m-classic-happy"))
+                .containsExactly("migrate-number", "request-code", "await-code", "verify", "register");
+        String phoneNumberId = completed.at("/data/result/phoneNumberId").asText();
+        assertThat(meta.calls(Ops.REQUEST_CODE, phoneNumberId)).isEqualTo(1);
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+        assertThat(events.all().toString()).doesNotContain("654321");
+    }
+
+    @Test
+    void should_reuse_the_number_already_in_the_destination() {
+        String phone = start("m-classic-there", "11987651004");
+        submitCode(phone, "m-classic-there");
+
+        JsonNode completed = events.awaitType("m-classic-there", "waba.migration.completed");
+
+        assertThat(completed.at("/data/result/phoneNumberId").asText()).isNotEmpty();
+        assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(1);
+        assertThat(meta.calls(Ops.LIST_NUMBERS, DESTINATION_WABA)).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void should_wait_out_a_rate_limit_and_finish() {
+        String phone = start("m-classic-throttled", "11987651005");
+        submitCode(phone, "m-classic-throttled");
+
+        events.awaitType("m-classic-throttled", "waba.migration.completed");
+
+        JsonNode retry = events.forMigration("m-classic-throttled").stream()
+                .filter(e -> e.path("type").asText().endsWith("retry-scheduled")).findFirst().orElseThrow();
+        assertThat(retry.at("/data/step").asText()).isEqualTo("migrate-number");
+        assertThat(retry.at("/data/error/category").asText()).isEqualTo("RATE_LIMITED");
+        assertThat(retry.at("/data/error/code").asText()).isEqualTo("80007");
+    }
+
+    @Test
+    void should_wait_for_two_step_verification_to_be_disabled_then_finish_on_resume() {
+        String phone = start("m-classic-2fa", "11987651006");
+
+        JsonNode waiting = awaitHuman("m-classic-2fa");
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("migrate-number");
+        assertThat(waiting.at("/data/error/category").asText()).isEqualTo("NEEDS_HUMAN");
+        assertThat(waiting.at("/data/awaiting/reason").asText()).containsIgnoringCase("two-step");
+
+        meta.disableTwoStep(phone);
+        commands.send(phone, """
+                {"commandId":"resume-m-classic-2fa","type":"ResumeMigration","migrationId":"m-classic-2fa"}""");
+        submitCode(phone, "m-classic-2fa");
+
+        events.awaitType("m-classic-2fa", "waba.migration.completed");
+        assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(2);
+    }
+
+    @Test
+    void should_ask_a_person_after_a_pin_mismatch_and_never_register_again() {
+        String phone = start("m-classic-pin", "11987651003");
+        submitCode(phone, "m-classic-pin");
+
+        JsonNode waiting = awaitHuman("m-classic-pin");
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("register");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("133005");
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+    }
+
+    @Test
+    void should_subscribe_the_app_once_when_the_destination_has_none() {
+        String phone = start("m-classic-subscribe", "11987651010");
+        submitCode(phone, "m-classic-subscribe");
+
+        events.awaitType("m-classic-subscribe", "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.SUBSCRIBE, DESTINATION_WABA)).isEqualTo(1);
+        assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(2);
+    }
+}

@@ -1,0 +1,302 @@
+package dev.wabamigrator.provider.meta;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.engine.SecretBox;
+import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox.Ops;
+import dev.wabamigrator.support.KafkaClients.Commands;
+import dev.wabamigrator.support.KafkaClients.Events;
+import dev.wabamigrator.support.TestApp;
+import dev.wabamigrator.support.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * META_MPS end to end through Kafka against the built-in Graph sandbox, one test per branch. Each test has its own
+ * source WABA, seeded with its number (the sandbox only lists numbers it was told about); the number's last four
+ * digits pick the sandbox's scripted outcome (docs/sandbox.md).
+ */
+class MetaMpsFlowIT {
+    private static final String SECRETS_KEY = "test-secrets-key";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static TestDatabase database;
+    private static TestApp app;
+    private static Commands commands;
+    private static Events events;
+    private static MetaSandbox meta;
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = TestDatabase.h2();
+        Map<String, String> properties = TestApp.defaults(database, TestApp.uniqueSuffix(), null);
+        properties.put("app.sandbox.enabled", "true");
+        properties.put("app.secrets.key", SECRETS_KEY);
+        properties.put("app.retry.park.initial-delay-ms", "100");
+        properties.put("app.retry.park.max-delay-ms", "200");
+        properties.put("app.provider.meta.acceptance.initial-interval-ms", "50");
+        properties.put("app.provider.meta.acceptance.max-interval-ms", "200");
+        properties.put("app.provider.meta.acceptance.deadline-ms", "2000");
+        properties.put("app.provider.meta.usage.max-regain-wait-ms", "200");
+        app = TestApp.start(properties);
+        meta = app.bean("metaSandbox", MetaSandbox.class);
+        commands = new Commands(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.commands"));
+        events = new Events(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.events"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        assertThat(events.all()).allSatisfy(event ->
+                assertThat(MessageSchemas.shared().validateEvent(event)).as(event.toString()).isEmpty());
+        events.close();
+        commands.close();
+        app.close();
+    }
+
+    /** Seeds the number in its own source WABA and starts the migration; returns the E.164 digits. */
+    private static String start(String migrationId, String wabaId, String number, String pin) {
+        meta.addSourceNumber(wabaId, "1", number, "Acme " + migrationId);
+        commands.send("1" + number, """
+                {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"META_MPS",
+                 "phoneNumber":{"countryCode":"1","number":"%s"},
+                 "meta":{"sourceWabaId":"%s","businessPortfolioId":"%s","displayPhoneNumber":"+1 %s",
+                         "verifiedName":"Acme %s","pin":"%s"}}"""
+                .formatted(migrationId, migrationId, number, wabaId, "77" + wabaId + "0000", number, migrationId, pin));
+        return "1" + number;
+    }
+
+    private static JsonNode awaitHuman(String migrationId) {
+        return events.await(e -> migrationId.equals(e.at("/data/migrationId").asText())
+                && "HUMAN_ACTION".equals(e.at("/data/awaiting/kind").asText()));
+    }
+
+    private static List<String> succeededSteps(String migrationId) {
+        return events.forMigration(migrationId).stream()
+                .filter(e -> e.path("type").asText().endsWith("step.succeeded"))
+                .map(e -> e.at("/data/step").asText()).toList();
+    }
+
+    @Test
+    void should_move_the_number_once_the_customer_accepts() {
+        String phone = start("m-mps-happy", "1000000101", "6505550101", "123456");
+
+        JsonNode completed = events.awaitType("m-mps-happy", "waba.migration.completed");
+
+        assertThat(succeededSteps("m-mps-happy")).containsExactly("tag-intent", "await-acceptance",
+                "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number", "register");
+        assertThat(events.forMigration("m-mps-happy")).filteredOn(e -> e.path("type").asText().endsWith("awaiting-input"))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.at("/data/awaiting/kind").asText()).isEqualTo("CUSTOMER_ACCEPTANCE");
+                    assertThat(e.at("/data/awaiting/reason").asText()).contains("Meta Business Suite");
+                    assertThat(e.at("/data/awaiting/expiresAt").asText()).isNotEmpty();
+                });
+        JsonNode result = completed.at("/data/result");
+        assertThat(result.path("intentId").asText()).isNotEmpty();
+        assertThat(result.path("destinationWabaId").asText()).isNotEmpty();
+        assertThat(result.path("phoneNumberId").asText()).isNotEmpty();
+        assertThat(meta.calls(Ops.GET_INTENT, result.path("intentId").asText())).isEqualTo(3);
+        assertThat(meta.calls(Ops.SUBSCRIBE, result.path("destinationWabaId").asText())).isEqualTo(1);
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+    }
+
+    @Test
+    void should_fail_when_the_customer_rejects_the_request() {
+        start("m-mps-reject", "1000000102", "6505551001", "123456");
+
+        JsonNode failed = events.awaitType("m-mps-reject", "waba.migration.failed");
+
+        assertThat(failed.at("/data/step").asText()).isEqualTo("await-acceptance");
+        assertThat(failed.at("/data/error/code").asText()).isEqualTo("INTENT_REJECTED");
+        assertThat(failed.at("/data/error/category").asText()).isEqualTo("PERMANENT");
+        assertThat(events.typesFor("m-mps-reject")).containsOnlyOnce("waba.migration.awaiting-input");
+    }
+
+    @Test
+    void should_give_up_when_the_customer_does_not_accept_before_the_deadline() {
+        start("m-mps-deadline", "1000000103", "6505551002", "123456");
+
+        JsonNode failed = events.awaitType("m-mps-deadline", "waba.migration.failed");
+
+        assertThat(failed.at("/data/step").asText()).isEqualTo("await-acceptance");
+        assertThat(failed.at("/data/error/code").asText()).isEqualTo("EXPIRED");
+        assertThat(events.typesFor("m-mps-deadline")).containsOnlyOnce("waba.migration.awaiting-input");
+        String intentId = failed.at("/data/result/intentId").asText();
+        assertThat(meta.calls(Ops.GET_INTENT, intentId)).isGreaterThan(3);
+    }
+
+    @Test
+    void should_ask_a_person_after_a_pin_mismatch_and_never_register_again() throws Exception {
+        String phone = start("m-mps-pin", "1000000104", "6505551003", "123456");
+
+        JsonNode waiting = awaitHuman("m-mps-pin");
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("register");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("133005");
+        assertThat(waiting.at("/data/error/category").asText()).isEqualTo("NEEDS_HUMAN");
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("not retried automatically");
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+        assertThat(registerAttempts(phone)).containsExactly("133005");
+    }
+
+    @Test
+    void should_reuse_the_number_already_in_the_destination() {
+        String phone = start("m-mps-there", "1000000105", "6505551004", "123456");
+
+        events.awaitType("m-mps-there", "waba.migration.completed");
+
+        JsonNode migrated = events.forMigration("m-mps-there").stream()
+                .filter(e -> e.path("type").asText().endsWith("step.succeeded")
+                        && "migrate-number".equals(e.at("/data/step").asText())).findFirst().orElseThrow();
+        String phoneNumberId = migrated.at("/data/result/phoneNumberId").asText();
+        assertThat(phoneNumberId).isNotEmpty();
+        assertThat(meta.calls(Ops.REGISTER, phoneNumberId)).isEqualTo(1);
+        assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(1);
+    }
+
+    @Test
+    void should_wait_out_a_rate_limit_and_finish() {
+        start("m-mps-throttled", "1000000106", "6505551005", "123456");
+
+        events.awaitType("m-mps-throttled", "waba.migration.completed");
+
+        JsonNode retry = events.forMigration("m-mps-throttled").stream()
+                .filter(e -> e.path("type").asText().endsWith("retry-scheduled")).findFirst().orElseThrow();
+        assertThat(retry.at("/data/step").asText()).isEqualTo("tag-intent");
+        assertThat(retry.at("/data/error/category").asText()).isEqualTo("RATE_LIMITED");
+        assertThat(retry.at("/data/error/code").asText()).isEqualTo("80007");
+        assertThat(retry.at("/data/error/traceId").asText()).isNotEmpty();
+        assertThat(retry.at("/data/nextAttemptAt").asText()).isNotEmpty();
+    }
+
+    @Test
+    void should_wait_for_two_step_verification_to_be_disabled_then_finish_on_resume() {
+        String phone = start("m-mps-2fa", "1000000107", "6505551006", "123456");
+
+        JsonNode waiting = awaitHuman("m-mps-2fa");
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("migrate-number");
+        assertThat(waiting.at("/data/awaiting/reason").asText()).containsIgnoringCase("two-step");
+
+        meta.disableTwoStep(phone);
+        commands.send(phone, """
+                {"commandId":"resume-m-mps-2fa","type":"ResumeMigration","migrationId":"m-mps-2fa"}""");
+
+        events.awaitType("m-mps-2fa", "waba.migration.completed");
+        assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(2);
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+    }
+
+    @Test
+    void should_fetch_the_business_token_again_once_when_it_expired() {
+        start("m-mps-token", "1000000108", "6505551007", "123456");
+
+        events.awaitType("m-mps-token", "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.TOKEN, "7710000001080000")).isEqualTo(2);
+        assertThat(succeededSteps("m-mps-token")).containsExactly("tag-intent", "await-acceptance",
+                "fetch-business-token", "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number",
+                "register");
+    }
+
+    @Test
+    void should_ride_out_failing_register_answers_within_the_route() throws Exception {
+        String phone = start("m-mps-503", "1000000109", "6505551008", "123456");
+
+        events.awaitType("m-mps-503", "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(3);
+        assertThat(registerAttempts(phone)).containsExactlyInAnyOrder("HTTP_503", "2", "OK");
+        assertThat(events.typesFor("m-mps-503")).doesNotContain("waba.migration.step.retry-scheduled");
+    }
+
+    @Test
+    void should_refuse_a_register_call_the_budget_cannot_afford() throws Exception {
+        String phone = "16505550110";
+        try (Connection connection = database.connect()) {
+            for (int i = 0; i < 9; i++) { // 9 earlier attempts in the window: the automatic share (10 - 1) is used
+                insertAttempt(connection, phone, OffsetDateTime.now(ZoneOffset.UTC).minusHours(i + 1L));
+            }
+        }
+        start("m-mps-budget", "1000000110", "6505550110", "123456");
+
+        JsonNode waiting = awaitHuman("m-mps-budget");
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("register");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("REGISTER_BUDGET");
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("9 register/deregister calls");
+        assertThat(meta.calls(Ops.REGISTER, phone)).isZero();
+        assertThat(registerAttempts(phone)).hasSize(9);
+    }
+
+    @Test
+    void should_keep_the_business_token_and_the_pin_out_of_events_and_encrypted_at_rest() throws Exception {
+        String pin = "482917";
+        start("m-mps-secret", "1000000111", "6505550111", pin);
+        events.awaitType("m-mps-secret", "waba.migration.completed");
+
+        Map<String, String> row = migrationRow("m-mps-secret");
+        Map<?, ?> secrets = JSON.readValue(new SecretBox(SECRETS_KEY).decrypt(row.get("secrets")), Map.class);
+        String token = (String) secrets.get("businessToken");
+        assertThat(token).startsWith("sandbox-business-token-");
+        assertThat(secrets.get("pin")).isEqualTo(pin);
+        assertThat(row.values()).allSatisfy(column -> assertThat(column).doesNotContain(token).doesNotContain(pin));
+        assertThat(events.records()).allSatisfy(record -> assertThat(new String(record.value(), StandardCharsets.UTF_8))
+                .doesNotContain(token).doesNotContain(pin).doesNotContain("sandbox-business-token"));
+    }
+
+    private static List<String> registerAttempts(String phone) throws Exception {
+        try (Connection connection = database.connect();
+             PreparedStatement statement = connection.prepareStatement(
+                     "SELECT outcome FROM register_attempt WHERE phone_e164 = ? ORDER BY attempted_at")) {
+            statement.setString(1, phone);
+            try (ResultSet rows = statement.executeQuery()) {
+                List<String> outcomes = new java.util.ArrayList<>();
+                while (rows.next()) {
+                    outcomes.add(rows.getString(1));
+                }
+                return outcomes;
+            }
+        }
+    }
+
+    private static void insertAttempt(Connection connection, String phone, OffsetDateTime at) throws Exception {
+        try (PreparedStatement statement = connection.prepareStatement("INSERT INTO register_attempt (attempt_id, "
+                + "phone_e164, migration_id, operation, attempted_at, outcome) VALUES (?, ?, 'm-earlier', 'register', ?, "
+                + "'133005')")) {
+            statement.setString(1, UUID.randomUUID().toString());
+            statement.setString(2, phone);
+            statement.setObject(3, at);
+            statement.executeUpdate();
+        }
+    }
+
+    private static Map<String, String> migrationRow(String migrationId) throws Exception {
+        try (Connection connection = database.connect();
+             PreparedStatement statement = connection.prepareStatement("SELECT params, secrets, result, last_error, "
+                     + "awaiting_reason FROM migration WHERE migration_id = ?")) {
+            statement.setString(1, migrationId);
+            try (ResultSet rows = statement.executeQuery()) {
+                assertThat(rows.next()).isTrue();
+                Map<String, String> row = new LinkedHashMap<>();
+                for (String column : List.of("params", "secrets", "result", "last_error", "awaiting_reason")) {
+                    row.put(column, rows.getString(column) == null ? "" : rows.getString(column));
+                }
+                return row;
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.wabamigrator.provider.meta;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.support.TestDatabase;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The register budget as persisted in {@code register_attempt} (Flyway V2), on H2 and PostgreSQL: attempts outlive
+ * the object that recorded them, so 10 recorded failures never become an 11th call, and a 133016 locks the number
+ * for the whole window.
+ */
+class RegisterBudgetIT {
+    private static final Duration WINDOW = Duration.ofHours(72);
+    private static final String PHONE = "16505551234";
+
+    /** A clock the test moves by hand. */
+    private static final class TestClock extends Clock {
+        private Instant now = Instant.parse("2026-03-01T10:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    private static HikariDataSource migrated(String kind) {
+        TestDatabase database = TestDatabase.of(kind);
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(database.url());
+        config.setUsername(database.user());
+        config.setPassword(database.password());
+        config.setMaximumPoolSize(2);
+        HikariDataSource dataSource = new HikariDataSource(config);
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        return dataSource;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void should_never_make_an_eleventh_call_after_ten_recorded_failures(String kind) {
+        try (HikariDataSource dataSource = migrated(kind)) {
+            Sql sql = new Sql(dataSource);
+            TestClock clock = new TestClock();
+            Instant first = clock.instant();
+            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(WINDOW, 10, 0), clock);
+            for (int i = 0; i < 10; i++) {
+                RegisterAttempts.Admission admission = attempts.admit(PHONE, "m-" + i, RegisterAttempts.REGISTER);
+                assertThat(admission.allowed()).as("call %d", i + 1).isTrue();
+                attempts.recordOutcome(admission.attemptId(), "133005");
+                clock.advance(Duration.ofMinutes(10));
+            }
+
+            // a fresh instance (a restart, another migration of the number) reads the same rows
+            RegisterAttempts afterRestart = new RegisterAttempts(sql, new RegisterBudget(WINDOW, 10, 0), clock);
+            RegisterAttempts.Admission eleventh = afterRestart.admit(PHONE, "m-new", RegisterAttempts.REGISTER);
+
+            assertThat(eleventh.allowed()).isFalse();
+            assertThat(eleventh.decision().usedInWindow()).isEqualTo(10);
+            assertThat(eleventh.nextAllowedAt()).isEqualTo(first.plus(WINDOW));
+            assertThat(count(sql)).isEqualTo(10);
+            assertThat(afterRestart.admit("5511987654321", "m-other", RegisterAttempts.REGISTER).allowed())
+                    .as("another number has its own budget").isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void should_keep_the_last_slot_for_a_person_and_free_one_when_the_oldest_call_leaves_the_window(String kind) {
+        try (HikariDataSource dataSource = migrated(kind)) {
+            Sql sql = new Sql(dataSource);
+            TestClock clock = new TestClock();
+            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(), clock);
+            for (int i = 0; i < 9; i++) {
+                assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
+                clock.advance(Duration.ofHours(1));
+            }
+
+            assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isFalse();
+
+            clock.advance(WINDOW.minus(Duration.ofHours(9)).plusSeconds(1)); // the first call is now 72 h + 1 s old
+            assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
+            assertThat(count(sql)).isEqualTo(10);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void should_lock_the_number_for_the_window_after_133016(String kind) {
+        try (HikariDataSource dataSource = migrated(kind)) {
+            Sql sql = new Sql(dataSource);
+            TestClock clock = new TestClock();
+            Instant lockedAt = clock.instant();
+            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(), clock);
+            RegisterAttempts.Admission admission = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);
+            attempts.recordOutcome(admission.attemptId(), "133016");
+            clock.advance(Duration.ofHours(1));
+
+            RegisterAttempts.Admission refused = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);
+
+            assertThat(refused.allowed()).isFalse();
+            assertThat(refused.lockedUntil()).isEqualTo(lockedAt.plus(WINDOW));
+            assertThat(refused.nextAllowedAt()).isEqualTo(lockedAt.plus(WINDOW));
+
+            clock.advance(WINDOW);
+            assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
+        }
+    }
+
+    private static long count(Sql sql) {
+        return sql.query("find-register-attempts", Map.of("phoneE164", PHONE, "since", Instant.EPOCH), row -> 1).size();
+    }
+}
