@@ -261,7 +261,9 @@ public class AppConfiguration implements CamelConfiguration {
         String url = settings.get("app.db.url", "");
         if (url.isEmpty()) {
             url = "jdbc:h2:file:" + dataDir.resolve("db").resolve("waba-migrator").toAbsolutePath()
-                    + ";LOCK_TIMEOUT=10000";
+                    // WRITE_DELAY=0: a commit is on disk before it returns (kill -9 loses nothing);
+                    // DB_CLOSE_ON_EXIT=FALSE: the pool closes the database after the routes stopped, not H2's hook
+                    + ";LOCK_TIMEOUT=10000;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
         }
         config.setJdbcUrl(url);
         config.setUsername(settings.get("app.db.user", ""));

@@ -49,19 +49,19 @@ public final class CommandIntake {
 
     public IntakeResult handle(byte[] value, String key) {
         if (value == null || value.length == 0) {
-            return IntakeResult.deadLetter(IntakeResult.NOT_JSON, "empty record value");
+            return IntakeResult.toDeadLetter(IntakeResult.NOT_JSON, "empty record value");
         }
         JsonNode command;
         try {
             command = json.readTree(value);
         } catch (IOException e) {
-            return IntakeResult.deadLetter(value.length > maxCommandBytes ? IntakeResult.PAYLOAD_TOO_LARGE : IntakeResult.NOT_JSON,
+            return IntakeResult.toDeadLetter(value.length > maxCommandBytes ? IntakeResult.PAYLOAD_TOO_LARGE : IntakeResult.NOT_JSON,
                     "not JSON: " + firstLine(e.getMessage()));
         }
         JsonNode idNode = command == null ? null : command.get("commandId");
         if (command == null || !command.isObject() || idNode == null || !idNode.isTextual()
                 || idNode.asText().isBlank() || idNode.asText().length() > 100) {
-            return IntakeResult.deadLetter(value.length > maxCommandBytes ? IntakeResult.PAYLOAD_TOO_LARGE : IntakeResult.NO_COMMAND_ID,
+            return IntakeResult.toDeadLetter(value.length > maxCommandBytes ? IntakeResult.PAYLOAD_TOO_LARGE : IntakeResult.NO_COMMAND_ID,
                     "no readable commandId (a string of 1 to 100 characters)");
         }
         String commandId = idNode.asText();
@@ -100,7 +100,7 @@ public final class CommandIntake {
     /** A record whose handling failed for a reason of its own (a bug, an impossible value): dead-letter it. */
     public IntakeResult processingError(Throwable failure) {
         LOG.error("command record could not be handled", failure);
-        return IntakeResult.deadLetter(IntakeResult.PROCESSING_ERROR, failure.getClass().getSimpleName() + ": "
+        return IntakeResult.toDeadLetter(IntakeResult.PROCESSING_ERROR, failure.getClass().getSimpleName() + ": "
                 + firstLine(failure.getMessage()));
     }
 

@@ -24,7 +24,7 @@ public final class IntakeResult {
         return new IntakeResult(false, outcome, null);
     }
 
-    public static IntakeResult deadLetter(String reason, String message) {
+    public static IntakeResult toDeadLetter(String reason, String message) {
         return new IntakeResult(true, reason, message);
     }
 

@@ -179,6 +179,15 @@ class IntakeMigrationCommandsIT {
         assertThat(provider.calls("one", "m-twice")).isEqualTo(1);
     }
 
+    @Test
+    void should_never_dead_letter_a_good_command() {
+        assertNextGoodCommandIsProcessed("clean");
+
+        assertThat(deadLetters.records()).noneMatch(r -> new String(r.value(), StandardCharsets.UTF_8).contains("good-after"));
+        assertThat(deadLetters.records()).allSatisfy(r ->
+                assertThat(header(r, "waba-dlq-reason")).isIn("NOT_JSON", "NO_COMMAND_ID", "PAYLOAD_TOO_LARGE"));
+    }
+
     private static String header(ConsumerRecord<String, byte[]> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);

@@ -23,7 +23,7 @@ public record TestDatabase(String kind, String url, String user, String password
 
     /** An H2 file database, for tests that restart the application (a child JVM). */
     public static TestDatabase h2File(java.nio.file.Path dir) {
-        return new TestDatabase("h2", "jdbc:h2:file:" + dir.resolve("db").toAbsolutePath() + ";LOCK_TIMEOUT=10000", "", "");
+        return new TestDatabase("h2", "jdbc:h2:file:" + dir.resolve("db").toAbsolutePath() + ";LOCK_TIMEOUT=10000;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE", "", "");
     }
 
     public static TestDatabase postgres() {
