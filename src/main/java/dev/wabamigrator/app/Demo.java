@@ -3,6 +3,7 @@ package dev.wabamigrator.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -31,16 +32,35 @@ final class Demo {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LIMIT = Duration.ofMinutes(3);
 
-    /** One sample migration: what it shows, and how the "customer" answers a code request. */
-    private record Sample(String id, String number, String shows, boolean wrongCodeFirst) {
+    /** One sample migration: its flow, number, what it shows, and how the "customer" behaves. */
+    private record Sample(String id, String flow, String cc, String number, String shows, boolean wrongCodeFirst) {
+        String phone() {
+            return cc + number;
+        }
+
+        /** Each MPS sample in a source WABA of its own: the sandbox scripts outcomes per WABA too. */
+        String sourceWaba() {
+            return "9" + number.substring(number.length() - 4);
+        }
     }
 
     private static final List<Sample> SAMPLES = List.of(
-            new Sample("happy", "13900001234", "happy path: code sent, submitted, verified, registered", false),
-            new Sample("verified", "13900000001", "number verified recently: the code steps are skipped", false),
-            new Sample("throttled", "13900000002", "cams throttles each operation once: the migration waits and retries", false),
-            new Sample("wrong-code", "13900005678", "a wrong code first: back to the wait, then the right one", true),
-            new Sample("denied", "13900000003", "RAM policy denies the call: parked for a person, then cancelled", false));
+            new Sample("happy", "ALIBABA_CHATAPP", "86", "13900001234",
+                    "happy path: code sent, submitted, verified, registered", false),
+            new Sample("verified", "ALIBABA_CHATAPP", "86", "13900000001",
+                    "number verified recently: the code steps are skipped", false),
+            new Sample("throttled", "ALIBABA_CHATAPP", "86", "13900000002",
+                    "cams throttles each operation once: the migration waits and retries", false),
+            new Sample("wrong-code", "ALIBABA_CHATAPP", "86", "13900005678",
+                    "a wrong code first: back to the wait, then the right one", true),
+            new Sample("denied", "ALIBABA_CHATAPP", "86", "13900000003",
+                    "RAM policy denies the call: parked for a person, then cancelled", false),
+            new Sample("mps", "META_MPS", "1", "6505550100",
+                    "off a Multi-Partner Solution: waits for the customer's acceptance, then moves the number", false),
+            new Sample("mps-2fa", "META_MPS", "1", "6505551006",
+                    "two-step verification still on: parked for a person, resumed once it is off", false),
+            new Sample("classic", "META_CLASSIC", "55", "11987654321",
+                    "WABA to WABA: migrate, code by SMS, verify, register", false));
 
     private final PrintStream out;
     private final long started = System.nanoTime();
@@ -57,6 +77,9 @@ final class Demo {
         Main main = Application.create();
         main.addOverrideProperty("app.data-dir", dataDir.toString());
         main.addOverrideProperty("app.jolokia.enabled", "false");
+        // the sandbox's customer accepts within seconds: poll every second instead of every 30
+        main.addOverrideProperty("app.provider.meta.acceptance.initial-interval-ms", "1000");
+        main.addOverrideProperty("app.provider.meta.acceptance.max-interval-ms", "2000");
         main.start();
         try {
             return new Demo(System.out).drive(main.getCamelContext());
@@ -71,23 +94,24 @@ final class Demo {
         String commandsTopic = context.resolvePropertyPlaceholders("{{app.kafka.topic.commands}}");
         String eventsTopic = context.resolvePropertyPlaceholders("{{app.kafka.topic.events}}");
         AlibabaSandbox cams = context.getRegistry().lookupByNameAndType("alibabaSandbox", AlibabaSandbox.class);
-        if (cams == null) {
+        MetaSandbox meta = context.getRegistry().lookupByNameAndType("metaSandbox", MetaSandbox.class);
+        if (cams == null || meta == null) {
             out.println("The demo needs the provider sandbox: unset the provider credentials or set SANDBOX=true.");
             return 2;
         }
         out.println();
-        out.println("waba-migrator demo: " + SAMPLES.size() + " ALIBABA_CHATAPP migrations through Kafka against the sandbox");
-        SAMPLES.forEach(s -> out.printf("  %-24s %s%n", id(s), s.shows()));
+        out.println("waba-migrator demo: " + SAMPLES.size() + " migrations through Kafka against the provider sandbox");
+        SAMPLES.forEach(s -> out.printf("  %-24s %-16s %s%n", id(s), s.flow(), s.shows()));
         out.println();
         out.printf("%8s  %-24s %-34s %-20s %s%n", "time", "migration", "event", "step", "detail");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(clientProperties(brokers, true));
              KafkaConsumer<String, String> consumer = new KafkaConsumer<>(clientProperties(brokers, false))) {
             consumer.subscribe(List.of(eventsTopic));
             for (Sample sample : SAMPLES) {
-                send(producer, commandsTopic, "86" + sample.number(), Map.of("commandId", "start-" + id(sample),
-                        "type", "StartMigration", "migrationId", id(sample), "flow", "ALIBABA_CHATAPP",
-                        "phoneNumber", Map.of("countryCode", "86", "number", sample.number()),
-                        "alibaba", Map.of("custSpaceId", "cams-demo", "verifyMethod", "sms", "locale", "en_US")));
+                if (sample.flow().equals("META_MPS")) {
+                    meta.addSourceNumber(sample.sourceWaba(), sample.cc(), sample.number(), "Acme");
+                }
+                send(producer, commandsTopic, sample.phone(), startCommand(sample));
             }
             long deadline = System.nanoTime() + LIMIT.toNanos();
             while (states.size() < SAMPLES.size() || states.values().stream().anyMatch(s -> !isOver(s))) {
@@ -96,7 +120,7 @@ final class Demo {
                     return 1;
                 }
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-                    react(JSON.readTree(record.value()), producer, commandsTopic, cams);
+                    react(JSON.readTree(record.value()), producer, commandsTopic, cams, meta);
                 }
             }
         }
@@ -107,8 +131,8 @@ final class Demo {
         return 0;
     }
 
-    private void react(JsonNode event, KafkaProducer<String, String> producer, String topic, AlibabaSandbox cams)
-            throws IOException {
+    private void react(JsonNode event, KafkaProducer<String, String> producer, String topic, AlibabaSandbox cams,
+                       MetaSandbox meta) throws IOException {
         JsonNode data = event.path("data");
         String id = data.path("migrationId").asText(event.path("subject").asText());
         Sample sample = SAMPLES.stream().filter(s -> id(s).equals(id)).findFirst().orElse(null);
@@ -116,25 +140,48 @@ final class Demo {
             return; // an event of an earlier run
         }
         String type = event.path("type").asText().replace("waba.migration.", "");
-        String detail = type.equals("completed") || type.equals("step.succeeded") && data.path("step").asText().equals("initiate")
-                ? data.path("result").toString() : detail(data);
+        String detail = type.equals("completed") ? data.path("result").toString() : detail(data);
         out.printf("%7.2fs  %-24s %-34s %-20s %s%n", (System.nanoTime() - started) / 1e9, id, type,
                 data.path("step").asText(), detail);
         states.put(id, data.path("state").asText(type));
-        String phone = "86" + sample.number();
         String awaiting = data.path("awaiting").path("kind").asText();
         if ("VERIFICATION_CODE".equals(awaiting)) {
-            String code = cams.code(phone).orElseThrow();
+            String code = sample.flow().equals("META_CLASSIC")
+                    ? meta.verificationCode(data.path("result").path("phoneNumberId").asText()).orElseThrow()
+                    : cams.code(sample.phone()).orElseThrow();
             boolean firstWait = !data.path("awaiting").path("reason").asText().contains("wrong");
             String sent = sample.wrongCodeFirst() && firstWait ? (code.equals("000000") ? "111111" : "000000") : code;
             out.printf("%8s  %-24s customer submits code %s%s%n", "", id, sent, sent.equals(code) ? "" : " (wrong)");
-            send(producer, topic, phone, Map.of("commandId", "code-" + id + "-" + sent, "type", "SubmitVerificationCode",
-                    "migrationId", id, "code", sent));
+            send(producer, topic, sample.phone(), Map.of("commandId", "code-" + id + "-" + sent,
+                    "type", "SubmitVerificationCode", "migrationId", id, "code", sent));
+        } else if ("HUMAN_ACTION".equals(awaiting) && sample.flow().equals("META_MPS")) {
+            out.printf("%8s  %-24s the old provider turns two-step verification off; operator resumes%n", "", id);
+            meta.disableTwoStep(sample.phone());
+            send(producer, topic, sample.phone(), Map.of("commandId", "resume-" + id, "type", "ResumeMigration",
+                    "migrationId", id));
         } else if ("HUMAN_ACTION".equals(awaiting)) {
             out.printf("%8s  %-24s operator cancels it%n", "", id);
-            send(producer, topic, phone, Map.of("commandId", "cancel-" + id, "type", "CancelMigration",
+            send(producer, topic, sample.phone(), Map.of("commandId", "cancel-" + id, "type", "CancelMigration",
                     "migrationId", id, "reason", "demo: the customer's RAM policy needs fixing first"));
         }
+    }
+
+    private Map<String, Object> startCommand(Sample sample) {
+        Map<String, Object> command = new LinkedHashMap<>();
+        command.put("commandId", "start-" + id(sample));
+        command.put("type", "StartMigration");
+        command.put("migrationId", id(sample));
+        command.put("flow", sample.flow());
+        command.put("phoneNumber", Map.of("countryCode", sample.cc(), "number", sample.number()));
+        switch (sample.flow()) {
+            case "ALIBABA_CHATAPP" -> command.put("alibaba",
+                    Map.of("custSpaceId", "cams-demo", "verifyMethod", "sms", "locale", "en_US"));
+            case "META_MPS" -> command.put("meta", Map.of("sourceWabaId", sample.sourceWaba(), "businessPortfolioId", "222",
+                    "displayPhoneNumber", "+" + sample.phone(), "verifiedName", "Acme", "pin", "123456"));
+            default -> command.put("meta", Map.of("destinationWabaId", "333", "displayPhoneNumber", "+" + sample.phone(),
+                    "verifiedName", "Acme BR", "codeMethod", "SMS", "language", "pt_BR", "pin", "654321"));
+        }
+        return command;
     }
 
     private static String detail(JsonNode data) {
