@@ -27,7 +27,9 @@ public enum GraphCall {
     /** {@code POST /{phoneNumberId}/register {messaging_product, pin}}: budgeted, 10 per number per 72 h. */
     REGISTER("POST", "register", Token.BUSINESS, "register"),
     /** {@code GET /{phoneNumberId}?fields=id,display_phone_number,status}: did a register take effect? */
-    GET_PHONE_NUMBER("GET", null, Token.BUSINESS, "get-phone-number");
+    GET_PHONE_NUMBER("GET", null, Token.BUSINESS, "get-phone-number"),
+    /** {@code GET /{phoneNumberId}?fields=id,code_verification_status}: did a verify take effect? */
+    GET_VERIFICATION_STATUS("GET", null, Token.BUSINESS, "get-phone-number");
 
     /** The exchange property that names the call for {@code meta-graph-call}. */
     public static final String PROPERTY = "graphCall";

@@ -232,7 +232,8 @@ public final class GraphClient {
             case GET_INTENT -> m.result("intentId");
             case FETCH_BUSINESS_TOKEN -> m.param("meta.businessPortfolioId");
             case SUBSCRIBE_APPS, MIGRATE_NUMBER, LIST_DESTINATION_NUMBERS -> destinationWaba(m);
-            case REQUEST_CODE, VERIFY_CODE, REGISTER, GET_PHONE_NUMBER -> m.result("phoneNumberId");
+            case REQUEST_CODE, VERIFY_CODE, REGISTER, GET_PHONE_NUMBER, GET_VERIFICATION_STATUS ->
+                    m.result("phoneNumberId");
         };
     }
 
@@ -241,6 +242,7 @@ public final class GraphClient {
         switch (call) {
             case GET_INTENT -> query.put("fields", INTENT_FIELDS);
             case LIST_SOURCE_NUMBERS, LIST_DESTINATION_NUMBERS, GET_PHONE_NUMBER -> query.put("fields", NUMBER_FIELDS);
+            case GET_VERIFICATION_STATUS -> query.put("fields", "id,code_verification_status");
             case FETCH_BUSINESS_TOKEN -> {
                 query.put("appsecret_proof", appSecretProof(api.appSecret(), api.systemToken()));
                 query.put("fetch_only", "true");

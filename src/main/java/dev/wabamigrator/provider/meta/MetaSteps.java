@@ -228,6 +228,26 @@ public final class MetaSteps {
         return interpret(m, answer, r -> StepOutcome.succeeded());
     }
 
+    /** True when verify answered 136025: a wrong code, or a code an earlier verify (cut off) already used. */
+    public boolean codeRefused(Object answer) {
+        return answer instanceof GraphResult r && !r.success() && r.hasErrorCode(136025);
+    }
+
+    /**
+     * {@code verify} after 136025, with the number read back: {@code VERIFIED} means an earlier verify with this code
+     * took effect but its answer was lost (a crash or a lost connection, then the code was sent again): done, rather
+     * than ask the customer for a new code. Otherwise the code was wrong. A failed read is handled like any answer.
+     */
+    public StepOutcome verificationChecked(Migration m, Object answer, Object refused) {
+        if (answer instanceof GraphResult r && r.success() && "VERIFIED".equals(r.text("code_verification_status"))) {
+            return StepOutcome.succeeded();
+        }
+        if (answer instanceof GraphResult r && r.success()) {
+            return codeVerified(m, refused);
+        }
+        return interpret(m, answer, r -> StepOutcome.succeeded());
+    }
+
     // ---- register (both flows) ------------------------------------------------------------------------------
 
     /**
