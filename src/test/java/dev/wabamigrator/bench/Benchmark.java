@@ -94,11 +94,12 @@ public final class Benchmark {
                         + "window %s, %s%n", name, n, code ? "code flow: 5 cams calls + a code from the customer"
                         : "verified numbers: 3 cams calls", latencyMs, o.window == 0 ? "all at once" : o.window,
                 appConfig());
-        if (o.warmup > 0) {
-            OUT.printf("warm-up: %d migrations (not counted)%n", o.warmup);
-            Row warm = product(Math.min(o.warmup, n), latencyMs, 0, 0, true);
+        int warmup = o.warmup < 0 ? n : o.warmup; // the JIT needs about one full run before the figures settle
+        if (warmup > 0) {
+            OUT.printf("warm-up: %d migrations (not counted)%n", warmup);
+            Row warm = product(warmup, latencyMs, 0, 0, true);
             if (!o.noFloor) {
-                floor(Math.min(o.warmup, n), latencyMs, warm);
+                floor(warmup, latencyMs, warm);
             }
         }
         List<Row> products = new ArrayList<>();
@@ -588,7 +589,7 @@ public final class Benchmark {
         boolean codeFlow = true;
         long latencyMs = -1;
         int window;
-        int warmup = 500;
+        int warmup = -1;
         boolean noFloor;
         boolean h2Memory;
         Map<String, String> set = new LinkedHashMap<>();
