@@ -221,6 +221,15 @@ public final class Benchmark {
                         }
                     }
                     double[] row = {seconds, floorSeconds, seconds / floorSeconds - 1, app.cams.throttledCount(), calls};
+                    if (o.codeFlow) { // the pipeline: when the code requests and the completions came, in s from the start
+                        double[] parkedAt = driver.timings().stream().filter(x -> x.parked != 0)
+                                .mapToDouble(x -> (x.parked - t0) / 1e9).sorted().toArray();
+                        double[] endedAt = driver.timings().stream().filter(x -> x.ended != 0)
+                                .mapToDouble(x -> (x.ended - t0) / 1e9).sorted().toArray();
+                        OUT.printf(Locale.ROOT, "           code requested at %.1f / %.1f / %.1f s (first / median / last), "
+                                        + "completed at %.1f / %.1f / %.1f s%n", percentile(parkedAt, 0), percentile(parkedAt, 50),
+                                percentile(parkedAt, 100), percentile(endedAt, 0), percentile(endedAt, 50), percentile(endedAt, 100));
+                    }
                     rows.add(row);
                     OUT.printf(Locale.ROOT, "%-10s %9.1f %9.1f %+8.1f%% %10d %10d %s%s%n", "#" + r, row[0], row[1],
                             row[2] * 100, (long) row[3], calls, perOp, done ? "" : " (NOT ALL FINISHED: " + driver.ended() + ")");
