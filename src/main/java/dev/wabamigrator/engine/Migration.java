@@ -35,7 +35,8 @@ public final class Migration {
     Instant nextAttemptAt;
     String claimOwner;
     String claimToken;
-    Instant claimedUntil;
+    /** Written by the heartbeat as well as by the worker. */
+    volatile Instant claimedUntil;
     long version;
 
     // per claim, not persisted

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +27,7 @@ public final class MigrationScheduler {
     private final Duration lease;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Migrations a worker of this instance holds now: only these leases are kept alive. */
-    private final Set<String> working = ConcurrentHashMap.newKeySet();
+    private final Map<String, Migration> working = new ConcurrentHashMap<>();
 
     public MigrationScheduler(MigrationStore store, Clock clock, int maxInFlight, int batchSize, Duration lease) {
         this.store = store;
@@ -52,7 +51,7 @@ public final class MigrationScheduler {
             return rows == 0 ? List.<Migration>of() : store.findClaimed(connection, token);
         });
         inFlight.addAndGet(claimed.size());
-        claimed.forEach(m -> working.add(m.migrationId));
+        claimed.forEach(m -> working.put(m.migrationId, m));
         return claimed;
     }
 
@@ -68,7 +67,7 @@ public final class MigrationScheduler {
 
     /** Keeps the leases of the migrations this instance's workers hold alive; runs several times per lease. */
     public void extendClaims() {
-        List<String> ids = List.copyOf(working);
+        List<String> ids = List.copyOf(working.keySet());
         if (ids.isEmpty()) {
             return;
         }
@@ -78,6 +77,14 @@ public final class MigrationScheduler {
                     "migrationId", id, "owner", instanceId, "until", until)).toList());
             return null;
         });
+        // the worker's copy too: each step it records writes claimed_until back, and a stale value would let the
+        // lease of a migration held longer than a lease (e.g. waiting for a rate slot) run out under its worker
+        for (String id : ids) {
+            Migration m = working.get(id);
+            if (m != null && m.claimToken != null) {
+                m.claimedUntil = until;
+            }
+        }
         LOG.debug("extended {} claims", ids.size());
     }
 

@@ -1,0 +1,95 @@
+package dev.wabamigrator.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.Test;
+
+/** A claim held longer than one lease (a migration waiting for a rate slot) stays this worker's across its steps. */
+class ClaimHeartbeatTest {
+
+    /** A clock the test moves by hand. */
+    private static final class ManualClock extends Clock {
+        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void aStepRecordedAfterHeartbeatsKeepsTheExtendedLease() throws Exception {
+        JdbcDataSource dataSource = new JdbcDataSource();
+        dataSource.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        ManualClock clock = new ManualClock();
+        ObjectMapper json = new ObjectMapper();
+        MigrationStore store = new MigrationStore(new Sql(dataSource), new SecretBox("test-key"), json, clock);
+        Duration lease = Duration.ofSeconds(30);
+        MigrationScheduler scheduler = new MigrationScheduler(store, clock, 10, 10, lease);
+
+        Migration m = new Migration();
+        m.clock = clock;
+        m.migrationId = "m-lease";
+        m.flow = "TEST_STEPS";
+        m.countryCode = "1";
+        m.nationalNumber = "6505550100";
+        m.phoneE164 = "16505550100";
+        m.state = MigrationState.RUNNING;
+        m.step = "one";
+        m.params = json.createObjectNode();
+        m.result = json.createObjectNode();
+        store.sql().inTransaction(connection -> {
+            store.insert(connection, m, clock.instant());
+            return null;
+        });
+
+        List<Migration> claimed = scheduler.claimDue();
+        assertThat(claimed).hasSize(1);
+        Migration held = claimed.get(0);
+        // the worker holds it for two leases, heartbeats renewing the claim meanwhile, then records a step
+        for (int i = 0; i < 6; i++) {
+            clock.now = clock.now.plus(Duration.ofSeconds(10));
+            scheduler.extendClaims();
+        }
+        held.step = "two";
+        boolean written = store.sql().inTransaction(connection -> store.update(connection, held, clock.instant()));
+        assertThat(written).isTrue();
+
+        assertThat(claimedUntil("m-lease", dataSource)).isEqualTo(clock.instant().plus(lease));
+        assertThat(scheduler.claimDue()).as("nobody else may claim it while its worker runs").isEmpty();
+    }
+
+    private static Instant claimedUntil(String id, JdbcDataSource dataSource) throws Exception {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT claimed_until FROM migration WHERE migration_id = ?")) {
+            s.setString(1, id);
+            try (ResultSet rows = s.executeQuery()) {
+                rows.next();
+                return Sql.instant(rows, "claimed_until");
+            }
+        }
+    }
+}
