@@ -352,10 +352,12 @@ public final class Benchmark {
                 MigrationScheduler.class), transactions, older, threadsBefore, ds);
     }
 
-    private static void awaitIdle(AppRun app) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (app.scheduler.inFlight() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20); // the last releases follow the last awaiting-input events by a few milliseconds
+    private static void awaitIdle(AppRun app) {
+        try { // the last releases follow the last awaiting-input events by a few milliseconds
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> app.scheduler.inFlight() == 0);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            System.out.println("warning: " + app.scheduler.inFlight() + " migrations still held by workers after 30 s");
         }
     }
 
