@@ -126,10 +126,13 @@ public class AppConfiguration implements CamelConfiguration {
         RetryPolicy retryPolicy = new RetryPolicy(clock, settings.millis("app.retry.park.initial-delay-ms"),
                 Double.parseDouble(settings.require("app.retry.park.backoff-multiplier")),
                 settings.millis("app.retry.park.max-delay-ms"), settings.integer("app.retry.park.max-transient-attempts"),
-                settings.integer("app.retry.park.max-rate-limited-attempts"));
+                settings.integer("app.retry.park.max-rate-limited-attempts"),
+                settings.integer("app.retry.read-back.max-attempts"));
         MigrationScheduler scheduler = new MigrationScheduler(store, clock, settings.integer("app.scheduler.max-in-flight"),
                 settings.integer("app.scheduler.batch-size"), settings.millis("app.scheduler.lease-ms"));
-        MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock);
+        // a resume keeps a call in doubt pending when its step can read the provider's state back
+        MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock,
+                stepRoute -> context.getRoute(stepRoute + "-reconcile") != null);
 
         // Camel's log mask (log EIP, tracer, JMX message dumps) also hides our secrets: PINs, codes, tokens
         java.util.Set<String> keywords = new java.util.HashSet<>(org.apache.camel.util.SensitiveUtils.getSensitiveKeys());

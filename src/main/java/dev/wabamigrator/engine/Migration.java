@@ -40,6 +40,8 @@ public final class Migration {
     long version;
 
     // per claim, not persisted
+    /** A call that is not safe to repeat was sent and no definite answer has come back yet. */
+    volatile boolean callInFlight;
     int stepsThisClaim;
     boolean claimLost;
     long stepStartedNanos;
@@ -88,6 +90,22 @@ public final class Migration {
 
     public String getPendingCall() {
         return pendingCall;
+    }
+
+    /** True between {@code beginCall} and a definite answer: an error now leaves the call's effect unknown. */
+    public boolean isCallInFlight() {
+        return callInFlight;
+    }
+
+    /**
+     * The provider gave a definite answer to the call in flight (success, or an error that says it was not
+     * processed): no doubt is left, so nothing needs reading back. Saved with the step's outcome.
+     */
+    public void callAnswered() {
+        if (callInFlight) {
+            callInFlight = false;
+            pendingCall = null;
+        }
     }
 
     public long getVersion() {

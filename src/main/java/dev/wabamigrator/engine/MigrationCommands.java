@@ -31,14 +31,17 @@ public final class MigrationCommands {
     private final FlowRegistry flows;
     private final ObjectMapper json;
     private final Clock clock;
+    private final java.util.function.Predicate<String> readsBack;
 
+    /** @param readsBack whether a step route can read its call's effect back ({@code <route>-reconcile} exists) */
     public MigrationCommands(MigrationStore store, MigrationEvents events, FlowRegistry flows, ObjectMapper json,
-                             Clock clock) {
+                             Clock clock, java.util.function.Predicate<String> readsBack) {
         this.store = store;
         this.events = events;
         this.flows = flows;
         this.json = json;
         this.clock = clock;
+        this.readsBack = readsBack;
     }
 
     @FunctionalInterface
@@ -151,7 +154,9 @@ public final class MigrationCommands {
                 }
             }
             m.attempt = 0;
-            m.pendingCall = null; // a person checked the provider's side
+            if (m.pendingCall != null && !readsBack.test(m.getStepRoute())) {
+                m.pendingCall = null; // nothing can read it back: a person checked the provider's side
+            }
             m.lastError = null;
             wake(m, now);
             return List.of();

@@ -16,15 +16,37 @@ public final class RetryPolicy {
     private final Duration maxDelay;
     private final int maxTransientAttempts;
     private final int maxRateLimitedAttempts;
+    private final int maxReadBacks;
 
     public RetryPolicy(Clock clock, Duration initialDelay, double multiplier, Duration maxDelay,
-                       int maxTransientAttempts, int maxRateLimitedAttempts) {
+                       int maxTransientAttempts, int maxRateLimitedAttempts, int maxReadBacks) {
         this.clock = clock;
         this.initialDelay = initialDelay;
         this.multiplier = multiplier;
         this.maxDelay = maxDelay;
         this.maxTransientAttempts = maxTransientAttempts;
         this.maxRateLimitedAttempts = maxRateLimitedAttempts;
+        this.maxReadBacks = maxReadBacks;
+    }
+
+    /**
+     * A read-back of a call whose effect is in doubt was not conclusive (the provider still shows it PENDING, or the
+     * answer does not say): read again later with backoff, never resend; after {@code app.retry.read-back.max-attempts}
+     * ask a person. The call stays pending, so a {@code ResumeMigration} reads it back once more.
+     *
+     * @param state what the provider showed, e.g. {@code "status PENDING"}
+     */
+    public StepOutcome readBackInconclusive(Migration migration, String state) {
+        int readBacks = migration.attempt + 1;
+        ProviderError error = ProviderError.of("engine", StepRecorder.CALL_OUTCOME_UNKNOWN, "the " + migration.step
+                + " call's effect is not settled yet (" + state + "); read back " + readBacks + " time(s)",
+                ErrorClass.TRANSIENT);
+        if (readBacks >= maxReadBacks) {
+            return new StepOutcome.NeedsHuman(error.withClass(ErrorClass.NEEDS_HUMAN), "the provider still does not "
+                    + "show whether " + migration.step + " took effect (" + state + ") after " + readBacks
+                    + " read-backs; check it with the provider, then send ResumeMigration to read it back again");
+        }
+        return new StepOutcome.RetryLater(error, clock.instant().plus(backoff(migration.attempt)));
     }
 
     public StepOutcome outcomeFor(ProviderError error, Migration migration) {

@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class StepRecorder {
     private static final Logger LOG = LoggerFactory.getLogger(StepRecorder.class);
+    /** The error code of every outcome that leaves a call's effect in doubt. */
+    public static final String CALL_OUTCOME_UNKNOWN = "CALL_OUTCOME_UNKNOWN";
 
     private final MigrationStore store;
     private final MigrationEvents events;
@@ -59,9 +61,9 @@ public final class StepRecorder {
         MigrationState before = m.state;
         List<OutboxEvent> out = new ArrayList<>(2);
         m.stepsThisClaim++;
-        if (!isOutcomeUnknown(outcome)) {
-            m.pendingCall = null; // the provider answered (or nothing was sent): no doubt left about the call
-        }
+        // pendingCall stays as it is unless the step succeeded or moved on: it is cleared only by a definite
+        // answer to the call (Migration.callAnswered); a failed read-back keeps the doubt for the next run
+        m.callInFlight = false;
         if (outcome instanceof StepOutcome.Succeeded s) {
             s.result().forEach(m.result::put);
             m.secrets.putAll(s.secrets());
@@ -163,27 +165,36 @@ public final class StepRecorder {
 
     /** A non-idempotent call was started before a crash and this step cannot read the provider's state back. */
     public StepOutcome unreconcilable(Migration m) {
-        return new StepOutcome.NeedsHuman(ProviderError.of("engine", "CALL_OUTCOME_UNKNOWN",
+        return new StepOutcome.NeedsHuman(ProviderError.of("engine", CALL_OUTCOME_UNKNOWN,
                 "the " + m.step + " call was sent but its answer was lost in a restart", ErrorClass.NEEDS_HUMAN),
                 "check with the provider whether " + m.step + " took effect, then send ResumeMigration to repeat it");
     }
 
-    /** A call that is not safe to repeat lost its connection: come back at once to reconcile, never resend blindly. */
+    /**
+     * A call that is not safe to repeat got no definite answer (lost connection, 5xx, unreadable body): come back at
+     * once to read its effect back, never resend blindly.
+     */
     public StepOutcome outcomeUnknown(Migration m, Throwable failure) {
-        return new StepOutcome.RetryLater(ProviderError.of("engine", "CALL_OUTCOME_UNKNOWN", "the " + m.step
-                + " call lost its connection (" + failure.getClass().getSimpleName() + "); its effect is checked "
-                + "before anything is sent again", ErrorClass.TRANSIENT), clock.instant());
+        Throwable cause = failure;
+        while (cause.getCause() != null && !(cause instanceof TransientProviderException)
+                && !(cause instanceof java.io.IOException)) {
+            cause = cause.getCause(); // a bean call wraps what the client threw
+        }
+        ProviderError answer = cause instanceof TransientProviderException t ? t.error() : null;
+        String what = answer != null ? answer.provider() + " " + answer.code() : cause.getClass().getSimpleName();
+        String traceId = answer != null ? answer.traceId() : null;
+        return new StepOutcome.RetryLater(new ProviderError("engine", CALL_OUTCOME_UNKNOWN, "the " + m.step
+                + " call got no definite answer (" + what + "); its effect is read back before anything is sent "
+                + "again", ErrorClass.TRANSIENT, null, traceId), clock.instant());
     }
 
-    private static boolean isOutcomeUnknown(StepOutcome outcome) {
-        return outcome instanceof StepOutcome.RetryLater r && "CALL_OUTCOME_UNKNOWN".equals(r.error().code())
-                || outcome instanceof StepOutcome.NeedsHuman h && h.error() != null
-                    && "CALL_OUTCOME_UNKNOWN".equals(h.error().code());
-    }
-
-    /** Marks a non-idempotent call as started, before it is made (design §3 rule 2). */
+    /**
+     * Marks a call that is not safe to repeat as started: called by the call segment once its rate slot is granted,
+     * right before the send (design §3 rule 2), on every send including redeliveries.
+     */
     public void beginCall(Migration m) {
         m.pendingCall = m.step;
+        m.callInFlight = true;
         Instant now = clock.instant();
         boolean written = store.sql().inTransaction(connection -> store.update(connection, m, now));
         if (!written) {

@@ -164,6 +164,66 @@ abstract class EngineFlowContract {
     }
 
     @Test
+    void should_read_back_a_call_not_safe_to_repeat_after_a_5xx_and_never_send_it_twice() {
+        provider.script("two", "m-5xx-after-effect", 503); // the call took effect, then the answer was an error
+        provider.script("two", "m-garbled", StepServer.GARBLED_200); // took effect, answered with an HTML page
+        startMigration("TEST_STEPS", "m-5xx-after-effect");
+        startMigration("TEST_STEPS", "m-garbled");
+
+        events.awaitType("m-5xx-after-effect", "waba.migration.completed");
+        events.awaitType("m-garbled", "waba.migration.completed");
+
+        assertThat(provider.calls("two", "m-5xx-after-effect")).isEqualTo(1);
+        assertThat(provider.calls("two", "m-garbled")).isEqualTo(1);
+        JsonNode doubt = events.forMigration("m-5xx-after-effect").stream()
+                .filter(e -> e.path("type").asText().equals("waba.migration.step.retry-scheduled")).findFirst().orElseThrow();
+        assertThat(doubt.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+        assertThat(doubt.at("/data/error/message").asText()).contains("HTTP_503").contains("read back");
+    }
+
+    @Test
+    void should_read_a_pending_call_again_later_instead_of_sending_it_again() {
+        provider.script("two", "m-pending", 503);
+        provider.pendingReadBacks("two", "m-pending", 2);
+        startMigration("TEST_STEPS", "m-pending");
+
+        events.awaitType("m-pending", "waba.migration.completed");
+
+        assertThat(provider.calls("two", "m-pending")).isEqualTo(1);
+        assertThat(events.forMigration("m-pending")).filteredOn(e -> e.at("/data/error/message").asText()
+                .contains("PENDING")).hasSize(2);
+    }
+
+    @Test
+    void should_ask_a_person_when_the_effect_never_settles_and_read_back_again_on_resume() {
+        String key = startMigration("TEST_STEPS", "m-unsettled");
+        provider.script("two", "m-unsettled", 503);
+        provider.pendingReadBacks("two", "m-unsettled", 1000);
+
+        JsonNode waiting = awaitWaiting("m-unsettled", "HUMAN_ACTION", 1);
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("two");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("read-backs");
+        assertThat(provider.calls("two", "m-unsettled")).isEqualTo(1);
+
+        provider.pendingReadBacks("two", "m-unsettled", -1000); // the provider settles: the call had arrived
+        send(key, "ResumeMigration", "m-unsettled", "resume-unsettled", "");
+        events.awaitType("m-unsettled", "waba.migration.completed");
+        assertThat(provider.calls("two", "m-unsettled")).isEqualTo(1);
+    }
+
+    @Test
+    void should_send_a_call_again_only_after_reading_back_that_it_did_not_take_effect() {
+        provider.script("two", "m-not-arrived", StepServer.LOST_502); // a gateway error before the call was processed
+        startMigration("TEST_STEPS", "m-not-arrived");
+
+        events.awaitType("m-not-arrived", "waba.migration.completed");
+
+        assertThat(provider.requests("two", "m-not-arrived")).isEqualTo(2);
+        assertThat(provider.calls("two", "m-not-arrived")).isEqualTo(1);
+    }
+
+    @Test
     void should_wait_out_a_rate_limit_and_say_so() {
         provider.script("one", "m-throttled", 429, 429, 429, 429);
         startMigration("TEST_STEPS", "m-throttled");

@@ -18,14 +18,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The fake "provider" of the test flows: {@code POST /<step>/<migrationId>} counts a call and answers with a
- * scripted status (200 unless scripted), {@code GET /<step>/<migrationId>} says whether a call arrived (for
+ * scripted status (200 unless scripted; a 5xx after the call took effect, as providers do), {@code GET /<step>/<migrationId>} says whether a call arrived (for
  * reconciliation). Answers can be delayed, without blocking a thread, so a crash lands mid-call.
  */
 public final class StepServer implements AutoCloseable {
     private final HttpServer server;
     private final ScheduledExecutorService delayer = Executors.newScheduledThreadPool(2);
+    /** Calls that took effect, per step and migration. */
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    /** Every request received, whether it took effect or not. */
+    private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final Map<String, Deque<Integer>> scripts = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
     private volatile Duration latency = Duration.ZERO;
 
     public StepServer() throws IOException {
@@ -48,8 +52,23 @@ public final class StepServer implements AutoCloseable {
         scripts.computeIfAbsent(step + "/" + migrationId, k -> new ConcurrentLinkedDeque<>()).addAll(java.util.List.of(statuses));
     }
 
+    /** A scripted status: the call takes effect, and the answer is a 200 whose body is not JSON (an HTML error page). */
+    public static final int GARBLED_200 = 1200;
+    /** A scripted status: a 502 from a gateway that never passed the call on, so it takes no effect. */
+    public static final int LOST_502 = 1502;
+
+    /** The next reads of this step's effect for this migration answer {@code PENDING} this many times. */
+    public void pendingReadBacks(String step, String migrationId, int times) {
+        pending.computeIfAbsent(step + "/" + migrationId, k -> new AtomicInteger()).addAndGet(times);
+    }
+
     public int calls(String step, String migrationId) {
         AtomicInteger count = calls.get(step + "/" + migrationId);
+        return count == null ? 0 : count.get();
+    }
+
+    public int requests(String step, String migrationId) {
+        AtomicInteger count = requests.get(step + "/" + migrationId);
         return count == null ? 0 : count.get();
     }
 
@@ -61,18 +80,29 @@ public final class StepServer implements AutoCloseable {
         exchange.getRequestBody().readAllBytes();
         String key = exchange.getRequestURI().getPath().substring(1);
         if ("GET".equals(exchange.getRequestMethod())) {
+            AtomicInteger stillPending = pending.get(key);
+            if (stillPending != null && stillPending.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                respond(exchange, 200, "{\"status\":\"PENDING\"}");
+                return;
+            }
             respond(exchange, 200, "{\"done\":" + (calls(key.split("/")[0], key.split("/")[1]) > 0) + "}");
             return;
         }
-        calls.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+        requests.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
         Deque<Integer> script = scripts.get(key);
         Integer scripted = script == null ? null : script.poll();
-        int status = scripted == null ? 200 : scripted;
+        if (scripted != null && scripted == LOST_502) {
+            respond(exchange, 502, "{}");
+            return;
+        }
+        calls.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+        int status = scripted == null ? 200 : scripted == GARBLED_200 ? 200 : scripted;
+        String body = scripted != null && scripted == GARBLED_200 ? "<html>Bad gateway</html>" : "{}";
         Duration delay = latency;
         if (delay.isZero()) {
-            respond(exchange, status, "{}");
+            respond(exchange, status, body);
         } else {
-            delayer.schedule(() -> respond(exchange, status, "{}"), delay.toMillis(), TimeUnit.MILLISECONDS);
+            delayer.schedule(() -> respond(exchange, status, body), delay.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.wabamigrator.support;
 
+import dev.wabamigrator.engine.CallOutcomeUnknownException;
 import dev.wabamigrator.engine.CodeWait;
 import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
@@ -18,11 +19,15 @@ public final class TestSteps {
         this.context = context;
     }
 
-    public StepOutcome outcome(Migration m, int status) {
+    public StepOutcome outcome(Migration m, int status, String body) {
+        if (status >= 500 || status == 200 && (body == null || !body.startsWith("{"))) {
+            // like a real provider client: a 5xx or an unreadable 2xx does not say whether the call took effect
+            throw new CallOutcomeUnknownException(ProviderError.of("test", status == 200 ? "MALFORMED_RESPONSE"
+                    : "HTTP_" + status, "no definite answer", ErrorClass.TRANSIENT));
+        }
+        m.callAnswered();
         return switch (status) {
             case 200 -> StepOutcome.succeeded(Map.of(m.getStep() + "Id", m.getStep() + "-" + m.getMigrationId()));
-            case 503 -> throw new TransientProviderException(ProviderError.of("test", "HTTP_503", "unavailable",
-                    ErrorClass.TRANSIENT));
             case 429 -> throw new TransientProviderException(new ProviderError("test", "HTTP_429", "slow down",
                     ErrorClass.RATE_LIMITED, Duration.ofMillis(50), "trace-429"));
             case 403 -> new StepOutcome.NeedsHuman(ProviderError.of("test", "HTTP_403", "permission missing",

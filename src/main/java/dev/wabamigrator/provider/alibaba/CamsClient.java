@@ -1,5 +1,6 @@
 package dev.wabamigrator.provider.alibaba;
 
+import dev.wabamigrator.engine.CallOutcomeUnknownException;
 import dev.wabamigrator.engine.CodeWait;
 import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
@@ -24,6 +25,14 @@ public final class CamsClient {
     public static final String OPERATION_HEADER = "camsOperation";
     public static final String RESPONSE_PROPERTY = "camsResponse";
 
+    /**
+     * Transient answers that say the call was not processed: the API gateway checks the signature's date and nonce
+     * before the operation runs (provider-apis.md §1.2), so a re-signed resend is safe. Every other transient
+     * answer (5xx, unreadable body) may come after the call took effect.
+     */
+    static final java.util.Set<String> REJECTED_BEFORE_PROCESSING =
+            java.util.Set.of("InvalidTimeStamp.Expired", "SignatureNonceUsed");
+
     private final URI endpoint;
     private final String accessKeyId;
     private final String accessKeySecret;
@@ -47,6 +56,11 @@ public final class CamsClient {
     /** Reserves the operation's next rate slot: milliseconds to wait before sending. */
     public long pace(Exchange exchange) {
         return pacer.reserve(operation(exchange).action());
+    }
+
+    /** True when this call changes something each time it is sent: it is recorded before it goes out. */
+    public boolean notSafeToRepeat(Exchange exchange) {
+        return !operation(exchange).safeToRepeat();
     }
 
     /** Builds and signs the request on the exchange (empty POST, parameters in the query string). */
@@ -78,9 +92,15 @@ public final class CamsClient {
         exchange.setProperty(RESPONSE_PROPERTY, body); // for answers beyond Data, e.g. the number listing
         CamsResult result = classifier.classify(status, message.getHeader(AlibabaErrorClassifier.RETRY_AFTER_HEADER,
                 String.class), body);
+        Migration m = exchange.getProperty("migration", Migration.class);
         if (!result.success() && result.error().errorClass() == ErrorClass.TRANSIENT) {
+            if (!REJECTED_BEFORE_PROCESSING.contains(result.error().code())) {
+                throw new CallOutcomeUnknownException(result.error()); // may have taken effect: read back, not resent
+            }
+            m.callAnswered();
             throw new TransientProviderException(result.error());
         }
+        m.callAnswered();
         return result;
     }
 

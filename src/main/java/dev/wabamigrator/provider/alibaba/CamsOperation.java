@@ -67,6 +67,18 @@ public enum CamsOperation {
         return readOnly;
     }
 
+    /**
+     * False for the calls that change something each time they are sent (initiate, a code request, register): the
+     * attempt is recorded right before the send, and an answer that leaves its effect unknown is read back, never
+     * resent blindly (design.md §3 rule 2).
+     */
+    public boolean safeToRepeat() {
+        return switch (this) {
+            case CREATE_CHATAPP_MIGRATION_INITIATE, GET_MIGRATION_VERIFY_CODE, CHATAPP_MIGRATION_REGISTER -> false;
+            default -> true;
+        };
+    }
+
     /** The RAM action the AccessKey's policy must allow, e.g. {@code cams:ChatappMigrationRegister}. */
     public String ramAction() {
         return "cams:" + action;

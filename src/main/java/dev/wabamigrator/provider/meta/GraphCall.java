@@ -67,6 +67,18 @@ public enum GraphCall {
         return token;
     }
 
+    /**
+     * False for the calls that change something each time they are sent (tag-intent, migrate, a code request,
+     * register): the attempt is recorded right before the send, and an answer that leaves its effect unknown is
+     * read back, never resent blindly (design.md §3 rule 2).
+     */
+    public boolean safeToRepeat() {
+        return switch (this) {
+            case TAG_INTENT, MIGRATE_NUMBER, REQUEST_CODE, REGISTER -> false;
+            default -> true;
+        };
+    }
+
     /** The name {@link MetaErrorClassifier.Operation#of(String)} knows this call by (2388xxx are endpoint-scoped). */
     public String classifierOperation() {
         return classifierOperation;

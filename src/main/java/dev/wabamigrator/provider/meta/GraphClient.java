@@ -8,7 +8,7 @@ import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.engine.StepOutcome;
-import dev.wabamigrator.engine.TransientProviderException;
+import dev.wabamigrator.engine.CallOutcomeUnknownException;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.Kind;
 import java.net.URLEncoder;
@@ -138,6 +138,11 @@ public final class GraphClient {
         return pause == null ? 0 : Math.max(0, Duration.between(now, pause.until()).toMillis());
     }
 
+    /** True when this call changes something each time it is sent: it is recorded before it goes out. */
+    public boolean notSafeToRepeat(Exchange exchange) {
+        return !call(exchange).safeToRepeat();
+    }
+
     /** Builds the request on the exchange: method, path, query, bearer token and JSON body. */
     public void prepare(Exchange exchange, Migration m) {
         GraphCall call = call(exchange);
@@ -188,8 +193,10 @@ public final class GraphClient {
         GraphResult answer = new GraphResult(call, status, json, result,
                 Boolean.TRUE.equals(exchange.getProperty(BUSINESS_TOKEN_USED, Boolean.class)));
         if (result.isFailure() && result.error().errorClass() == ErrorClass.TRANSIENT) {
-            throw new TransientProviderException(result.error());
+            // 1, 2, 131000, a 5xx or an unreadable body: Graph may have acted on the call before failing
+            throw new CallOutcomeUnknownException(result.error());
         }
+        m.callAnswered();
         return answer;
     }
 
