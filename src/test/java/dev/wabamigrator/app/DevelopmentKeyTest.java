@@ -1,0 +1,43 @@
+package dev.wabamigrator.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The development key (SECRETS_KEY unset) is a file only its owner can read. */
+class DevelopmentKeyTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void should_create_the_key_file_owner_only_and_keep_using_it() throws Exception {
+        Path dataDir = tmp.resolve("data");
+
+        String key = AppConfiguration.developmentKey(dataDir);
+
+        Path file = dataDir.resolve(AppConfiguration.DEVELOPMENT_KEY_FILE);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(Base64.getDecoder().decode(key)).hasSize(32);
+        try (var files = Files.list(dataDir)) {
+            assertThat(files).as("no temporary file left behind").containsExactly(file);
+        }
+        assertThat(AppConfiguration.developmentKey(dataDir)).as("the next start reads the same key").isEqualTo(key);
+    }
+
+    @Test
+    void should_tighten_an_existing_key_file_that_others_can_read() throws Exception {
+        Path file = tmp.resolve(AppConfiguration.DEVELOPMENT_KEY_FILE);
+        Files.writeString(file, "an-existing-development-key\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+
+        String key = AppConfiguration.developmentKey(tmp);
+
+        assertThat(key).isEqualTo("an-existing-development-key");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    }
+}
