@@ -2,6 +2,9 @@ package dev.wabamigrator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -35,9 +38,19 @@ class DevelopmentKeyTest {
         Files.writeString(file, "an-existing-development-key\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
 
-        String key = AppConfiguration.developmentKey(tmp);
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        String key;
+        System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try {
+            key = AppConfiguration.developmentKey(tmp);
+        } finally {
+            System.setErr(originalErr);
+        }
 
         assertThat(key).isEqualTo("an-existing-development-key");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("WARN").contains(file.toString())
+                .contains("rw-r--r--").doesNotContain("an-existing-development-key");
     }
 }
