@@ -39,14 +39,20 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -76,6 +82,9 @@ public class AppConfiguration implements CamelConfiguration {
     /** Field names whose values are secrets wherever Camel prints a message. */
     static final java.util.List<String> SECRET_KEYWORDS = java.util.List.of("pin", "code", "verifyCode", "VerifyCode",
             "access_token", "accessToken", "appsecret_proof", "Authorization", "authorization");
+    /** The development key's file name in {@code app.data-dir}, used when SECRETS_KEY is not set. */
+    static final String DEVELOPMENT_KEY_FILE = "secrets.key";
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -117,7 +126,7 @@ public class AppConfiguration implements CamelConfiguration {
         Clock clock = Clock.systemUTC();
         ObjectMapper json = new ObjectMapper();
         Sql sql = new Sql(dataSource);
-        SecretBox secretBox = new SecretBox(secretsKey(settings, dataDir));
+        SecretBox secretBox = secretBox(settings, dataDir);
         Properties flowProperties = context.getPropertiesComponent().loadProperties(k -> k.startsWith(FlowRegistry.PREFIX));
         FlowRegistry flows = new FlowRegistry(flowProperties);
         EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
@@ -276,21 +285,59 @@ public class AppConfiguration implements CamelConfiguration {
         return new HikariDataSource(config);
     }
 
-    private static String secretsKey(Settings settings, Path dataDir) throws IOException {
+    /** SECRETS_KEY (or the development key) seals; the keys of SECRETS_KEY_PREVIOUS still open older rows. */
+    private static SecretBox secretBox(Settings settings, Path dataDir) throws IOException {
         String key = settings.get("app.secrets.key", "");
-        if (!key.isEmpty()) {
-            return key;
+        if (key.isEmpty()) {
+            Path file = dataDir.resolve(DEVELOPMENT_KEY_FILE);
+            LOG.warn("SECRETS_KEY is not set: secrets at rest are encrypted with the development key in {}; "
+                    + "set SECRETS_KEY in production", file);
+            key = developmentKey(dataDir);
         }
-        Path file = dataDir.resolve("secrets.key");
+        List<String> previous = Arrays.stream(settings.get("app.secrets.previous-keys", "").split(","))
+                .map(String::trim).filter(k -> !k.isEmpty()).toList();
+        SecretBox box = new SecretBox(key, previous);
+        // key ids are one-way fingerprints: they tell which rows still need an old key, and reveal nothing of it
+        LOG.info("Secrets at rest: sealing under key id {}; also opening key ids {}", box.currentKeyId(),
+                box.previousKeyIds());
+        return box;
+    }
+
+    /**
+     * The development key in {@code <dataDir>/secrets.key}, generated on first use: 32 random bytes, Base64. The file
+     * is born owner-only (0600), written under a temporary name and renamed into place, so it is never readable by
+     * others nor seen half-written. An existing file that others may read is tightened to 0600, with a warning.
+     */
+    static String developmentKey(Path dataDir) throws IOException {
+        Files.createDirectories(dataDir);
+        Path file = dataDir.resolve(DEVELOPMENT_KEY_FILE);
+        boolean posix = Files.getFileStore(dataDir).supportsFileAttributeView(PosixFileAttributeView.class);
         if (!Files.exists(file)) {
             byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
-            Files.createDirectories(dataDir);
-            Files.writeString(file, Base64.getEncoder().encodeToString(random));
+            Path tmp = posix
+                    ? Files.createTempFile(dataDir, DEVELOPMENT_KEY_FILE, ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY))
+                    : Files.createTempFile(dataDir, DEVELOPMENT_KEY_FILE, ".tmp");
+            try {
+                Files.writeString(tmp, Base64.getEncoder().encodeToString(random), StandardCharsets.UTF_8);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } else if (posix) {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (!OWNER_ONLY.containsAll(mode)) {
+                LOG.warn("The development key {} was not owner-only ({}): its mode is now rw-------", file,
+                        PosixFilePermissions.toString(mode));
+                Files.setPosixFilePermissions(file, OWNER_ONLY);
+            }
         }
-        LOG.warn("SECRETS_KEY is not set: secrets at rest are encrypted with the development key in {}; "
-                + "set SECRETS_KEY in production", file);
-        return Files.readString(file, StandardCharsets.UTF_8).trim();
+        String key = Files.readString(file, StandardCharsets.UTF_8).trim();
+        if (key.isEmpty()) {
+            throw new IllegalStateException("the development key " + file + " is empty: delete it only if no stored "
+                    + "migration holds secrets, or set SECRETS_KEY");
+        }
+        return key;
     }
 
     private static Supplier<MeterRegistry> meterRegistry(CamelContext context) {

@@ -62,7 +62,7 @@ public final class MigrationStore {
         params.put("state", m.state.name());
         params.put("step", m.step);
         params.put("params", m.params.toString());
-        params.put("secrets", sealSecrets(m.secrets));
+        params.put("secrets", sealSecrets(m));
         params.put("now", now);
         sql.update(connection, "insert-migration", params);
         m.version = 0;
@@ -82,7 +82,7 @@ public final class MigrationStore {
         params.put("step", m.step);
         params.put("attempt", m.attempt);
         params.put("activePhone", m.state.isTerminal() ? null : m.phoneE164);
-        params.put("secrets", sealSecrets(m.secrets));
+        params.put("secrets", sealSecrets(m));
         params.put("result", m.result.toString());
         params.put("awaiting", m.awaiting == null ? null : m.awaiting.name());
         params.put("awaitingReason", m.awaitingReason);
@@ -101,12 +101,13 @@ public final class MigrationStore {
         return false;
     }
 
-    private String sealSecrets(Map<String, String> secrets) {
-        if (secrets.isEmpty()) {
+    /** Seals under the current key on every write, so a row read under a previous key moves to the current one. */
+    private String sealSecrets(Migration m) {
+        if (m.secrets.isEmpty()) {
             return null;
         }
         try {
-            return secretBox.encrypt(json.writeValueAsString(secrets));
+            return secretBox.encrypt(json.writeValueAsString(m.secrets), m.migrationId);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -127,7 +128,7 @@ public final class MigrationStore {
             m.params = (ObjectNode) json.readTree(row.getString("params"));
             m.result = (ObjectNode) json.readTree(row.getString("result"));
             String sealed = row.getString("secrets");
-            m.secrets = sealed == null ? new HashMap<>() : new HashMap<>(json.readValue(secretBox.decrypt(sealed), STRING_MAP));
+            m.secrets = sealed == null ? new HashMap<>() : new HashMap<>(json.readValue(secretBox.decrypt(sealed, m.migrationId), STRING_MAP));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("unreadable JSON in migration " + m.migrationId, e);
         }

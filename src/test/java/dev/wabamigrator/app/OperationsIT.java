@@ -115,7 +115,7 @@ class OperationsIT {
                      "SELECT params, secrets FROM migration WHERE migration_id = 'm-ops'")) {
             assertThat(row.next()).isTrue();
             assertThat(row.getString("params")).doesNotContain("987654").contains("Ops");
-            assertThat(row.getString("secrets")).startsWith("v1:").doesNotContain("987654");
+            assertThat(row.getString("secrets")).startsWith("v2:").doesNotContain("987654");
         }
     }
 }

@@ -239,7 +239,7 @@ class MetaMpsFlowIT {
         events.awaitType("m-mps-secret", "waba.migration.completed");
 
         Map<String, String> row = migrationRow("m-mps-secret");
-        Map<?, ?> secrets = JSON.readValue(new SecretBox(SECRETS_KEY).decrypt(row.get("secrets")), Map.class);
+        Map<?, ?> secrets = JSON.readValue(new SecretBox(SECRETS_KEY).decrypt(row.get("secrets"), "m-mps-secret"), Map.class);
         String token = (String) secrets.get("businessToken");
         assertThat(token).startsWith("sandbox-business-token-");
         assertThat(secrets.get("pin")).isEqualTo(pin);
