@@ -202,13 +202,13 @@ public final class GraphClient {
             registerAttempts.recordOutcome(attemptId, result.isSuccess() ? RegisterAttempts.OK : result.error().code());
             exchange.removeProperty(ATTEMPT_PROPERTY);
         }
-        boolean inFlight = m.isCallInFlight();
+        boolean inFlight = m != null && m.isCallInFlight();
         if (inFlight && MetaErrorClassifier.leavesEffectUnknown(result)) {
             // Graph may have acted on the call before failing: counted, read back on the next run, never resent blindly
             SendsInDoubt.of(m).plusOne(result.error()).keep(m);
             throw new CallOutcomeUnknownException(result.error());
         }
-        if (!inFlight && triesUsedUp(exchange, m, result)) {
+        if (m != null && !inFlight && triesUsedUp(exchange, m, result)) {
             result = triesUsedUp(result, call);
         }
         GraphResult answer = new GraphResult(call, status, json, result,
@@ -216,7 +216,9 @@ public final class GraphClient {
         if (inFlight) {
             SendsInDoubt.forget(m); // a definite answer: nothing of this call is in doubt any more
         }
-        m.callAnswered();
+        if (m != null) {
+            m.callAnswered();
+        }
         if (result.isFailure() && result.error().errorClass() == ErrorClass.TRANSIENT) {
             throw new TransientProviderException(result.error()); // safe to send again: redelivered
         }
