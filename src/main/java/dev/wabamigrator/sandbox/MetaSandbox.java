@@ -73,7 +73,8 @@ import java.util.function.Supplier;
  *     <td>{@code {"success":true}} / {@code {"data":[{"whatsapp_business_api_data":{"id":app}}]}}</td></tr>
  * <tr><td>GET /{waba}/phone_numbers?fields=status,...</td><td>phone_numbers</td>
  *     <td>numbers of that WABA: seeded source numbers are CONNECTED (MIGRATED once registered elsewhere);
- *     migrated numbers are PENDING until registered, then CONNECTED</td></tr>
+ *     migrated numbers are PENDING until registered, then CONNECTED. Paged: {@link #setPageSize(int)} numbers a
+ *     page (default 25), {@code paging.next} only when another page follows, {@code after} = its cursor</td></tr>
  * <tr><td>POST /{destWaba}/phone_numbers</td><td>migrate_phone_number</td>
  *     <td>{@code migrate_phone_number=true, cc, phone_number} (national, no {@code +}, no CC), optional
  *     {@code display_phone_number, verified_name}; JSON, form or query → {@code {"id":phoneNumberId}}.
@@ -119,6 +120,11 @@ import java.util.function.Supplier;
  *     called on the destination (flow B auto-fix)</td></tr>
  * <tr><td>1011</td><td>request_code → 2388091 "wait 1 hour" once</td></tr>
  * </table>
+ *
+ * <h2>Scripted faults on one call</h2>
+ * {@link #failAfterEffect}: the next calls of an operation for a number (or an object id) take effect, then are
+ * answered with a {@link Fault} (500 code 1, 2 or 131000, an HTML 503, a garbled 200); {@link #failBeforeEffect}:
+ * answered with it, nothing done.
  *
  * <h2>Control endpoints ({@code /meta-sandbox/...}, no auth)</h2>
  * {@code GET codes/{phoneNumberId}}, {@code POST intents/{id}/accept}, {@code POST intents/{id}/reject},
