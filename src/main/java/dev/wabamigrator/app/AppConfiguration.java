@@ -211,7 +211,10 @@ public class AppConfiguration implements CamelConfiguration {
                 settings.millis("app.provider.meta.acceptance.initial-interval-ms"),
                 Double.parseDouble(settings.require("app.provider.meta.acceptance.backoff-multiplier")),
                 settings.millis("app.provider.meta.acceptance.max-interval-ms"),
-                settings.millis("app.provider.meta.acceptance.deadline-ms"))));
+                settings.millis("app.provider.meta.acceptance.deadline-ms")), new MetaSteps.ReadBack(
+                settings.integer("app.provider.meta.read-back.max-sends-in-doubt"),
+                settings.integer("app.provider.meta.read-back.pending-read-backs"),
+                settings.integer("app.provider.meta.read-back.max-pages"))));
     }
 
     /** SANDBOX=true, or no provider credentials at all: serve both providers' APIs from this process. */

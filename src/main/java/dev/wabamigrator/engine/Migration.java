@@ -151,6 +151,14 @@ public final class Migration {
         return secrets.containsKey(name);
     }
 
+    /**
+     * Keeps a value with the migration's encrypted secrets (never in events or logs), e.g. what a provider step must
+     * remember across runs; saved with the step's outcome.
+     */
+    public void keepSecret(String name, String value) {
+        secrets.put(name, value);
+    }
+
     /** Forgets a secret; the change is saved with the step's outcome. */
     public void forgetSecret(String name) {
         secrets.remove(name);

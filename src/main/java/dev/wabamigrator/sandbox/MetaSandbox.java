@@ -73,7 +73,8 @@ import java.util.function.Supplier;
  *     <td>{@code {"success":true}} / {@code {"data":[{"whatsapp_business_api_data":{"id":app}}]}}</td></tr>
  * <tr><td>GET /{waba}/phone_numbers?fields=status,...</td><td>phone_numbers</td>
  *     <td>numbers of that WABA: seeded source numbers are CONNECTED (MIGRATED once registered elsewhere);
- *     migrated numbers are PENDING until registered, then CONNECTED</td></tr>
+ *     migrated numbers are PENDING until registered, then CONNECTED. Paged: {@link #setPageSize(int)} numbers a
+ *     page (default 25), {@code paging.next} only when another page follows, {@code after} = its cursor</td></tr>
  * <tr><td>POST /{destWaba}/phone_numbers</td><td>migrate_phone_number</td>
  *     <td>{@code migrate_phone_number=true, cc, phone_number} (national, no {@code +}, no CC), optional
  *     {@code display_phone_number, verified_name}; JSON, form or query → {@code {"id":phoneNumberId}}.
@@ -119,6 +120,11 @@ import java.util.function.Supplier;
  *     called on the destination (flow B auto-fix)</td></tr>
  * <tr><td>1011</td><td>request_code → 2388091 "wait 1 hour" once</td></tr>
  * </table>
+ *
+ * <h2>Scripted faults on one call</h2>
+ * {@link #failAfterEffect}: the next calls of an operation for a number (or an object id) take effect, then are
+ * answered with a {@link Fault} (500 code 1, 2 or 131000, an HTML 503, a garbled 200); {@link #failBeforeEffect}:
+ * answered with it, nothing done.
  *
  * <h2>Control endpoints ({@code /meta-sandbox/...}, no auth)</h2>
  * {@code GET codes/{phoneNumberId}}, {@code POST intents/{id}/accept}, {@code POST intents/{id}/reject},
@@ -180,6 +186,24 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
 
     /** Key under which {@link #calls(String, String)} counts every call of an operation. */
     public static final String ALL = "*";
+
+    /** A scripted failing answer ({@link #failAfterEffect}, {@link #failBeforeEffect}). */
+    public enum Fault {
+        /** HTTP 500, Graph code 1 "An unknown error has occurred." */
+        ERROR_1,
+        /** HTTP 500, Graph code 2 "Service temporarily unavailable", {@code is_transient}. */
+        ERROR_2,
+        /** HTTP 500, Graph code 131000 "Something went wrong". */
+        ERROR_131000,
+        /** HTTP 503 with an HTML body. */
+        HTML_503,
+        /** HTTP 200 with a garbled body (JSON cut off). */
+        GARBLED_200
+    }
+
+    /** A scripted answer: the fault, and whether the call takes effect before it is answered. */
+    private record Script(Fault fault, boolean afterEffect) {
+    }
 
     /**
      * Sandbox configuration.
@@ -345,6 +369,8 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
     private final Set<String> firedOnce = new HashSet<>();
     private final Map<String, Map<String, AtomicInteger>> counters = new ConcurrentHashMap<>();
     private final List<Held> held = new ArrayList<>();
+    private final Map<String, java.util.Deque<Script>> scripts = new HashMap<>(); // op|key -> next answers, in order
+    private volatile int pageSize = 25;
     private final AtomicLong ids = new AtomicLong(100_000_000_000_000L);
     private final ScheduledExecutorService scheduler;
     private volatile int appUsagePercent;
@@ -473,6 +499,39 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
         this.latency = latency;
     }
 
+    /**
+     * The next {@code times} calls of {@code op} (see {@link Ops}) for {@code key} take effect, then are answered with
+     * {@code fault}: Graph acted, but the client cannot tell. {@code key} is an E.164 number (digits) for calls on a
+     * number (migrate, request_code, verify_code, register), else the object id in the path (the source WABA of
+     * set_solution_migration_intent).
+     */
+    public void failAfterEffect(String op, String key, Fault fault, int times) {
+        script(op, key, new Script(fault, true), times);
+    }
+
+    /** The next {@code times} calls of {@code op} for {@code key} are answered with {@code fault} and do nothing. */
+    public void failBeforeEffect(String op, String key, Fault fault, int times) {
+        script(op, key, new Script(fault, false), times);
+    }
+
+    private void script(String op, String key, Script script, int times) {
+        synchronized (lock) {
+            java.util.Deque<Script> queue = scripts.computeIfAbsent(op + "|" + digitsOrId(key),
+                    k -> new java.util.ArrayDeque<>());
+            for (int i = 0; i < times; i++) {
+                queue.add(script);
+            }
+        }
+    }
+
+    /** Numbers per page of {@code GET /{waba}/phone_numbers} (default 25; {@code limit} asks for fewer). */
+    public void setPageSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("page size must be >= 1");
+        }
+        this.pageSize = size;
+    }
+
     /** Sends every held response; returns how many. */
     public int release() {
         List<Held> toSend;
@@ -503,8 +562,10 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
             tokenOfBusiness.clear();
             expiredTokens.clear();
             firedOnce.clear();
+            scripts.clear();
         }
         counters.clear();
+        pageSize = 25;
         appUsagePercent = config.appUsagePercent();
         latency = config.latency();
     }
@@ -665,6 +726,14 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
                 return error(401, 190, null, "OAuthException", "Invalid OAuth access token - Cannot parse access token",
                         null, null, null, null);
             }
+            String number = numberOf(op, id, req);
+            Script script = nextScript(op, id, number);
+            if (script != null && !script.afterEffect()) {
+                if (number != null) {
+                    count(op, number);
+                }
+                return faultReply(script.fault());
+            }
             Reply reply = switch (op) {
                 case Ops.SET_INTENT -> setIntent(req, id, auth);
                 case Ops.GET_INTENT -> intents.containsKey(id) ? getIntent(req, intents.get(id)) : noSuchObject(id);
@@ -681,11 +750,52 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
                 case Ops.GET_WABA -> getWaba(req, id, auth);
                 default -> noSuchObject(id);
             };
+            if (script != null && reply.status() / 100 == 2) {
+                return faultReply(script.fault()); // applied above, answered with the fault
+            }
             if (reply.status() / 100 == 2 && config.holdOperations().contains(op) && holdScenario(op, id, req) == 1009) {
                 return new Reply(reply.status(), reply.contentType(), reply.body(), reply.headers(), true);
             }
             return reply;
         }
+    }
+
+    /** The E.164 number a call is about (a call on a phone number id, or migrate's cc + phone_number), else null. */
+    private String numberOf(String op, String id, Request req) {
+        Phone p = phones.get(id);
+        if (p != null) {
+            return p.e164;
+        }
+        if (op.equals(Ops.MIGRATE)) {
+            return req.params.getOrDefault("cc", "") + req.params.getOrDefault("phone_number", "");
+        }
+        return null;
+    }
+
+    /** Takes the next scripted answer of this call, by its number, else by the id in its path. */
+    private Script nextScript(String op, String id, String number) {
+        for (String key : number == null ? List.of(id) : List.of(number, id)) {
+            java.util.Deque<Script> queue = scripts.get(op + "|" + key);
+            if (queue != null && !queue.isEmpty()) {
+                return queue.poll();
+            }
+        }
+        return null;
+    }
+
+    private Reply faultReply(Fault fault) {
+        return switch (fault) {
+            case ERROR_1 -> error(500, 1, null, "OAuthException", "An unknown error has occurred.", null, null, null,
+                    null);
+            case ERROR_2 -> error(500, 2, null, "OAuthException", "(#2) Service temporarily unavailable", null, null,
+                    null, true);
+            case ERROR_131000 -> error(500, 131000, null, "OAuthException", "(#131000) Something went wrong",
+                    "Something went wrong", "Something went wrong. Please try again later.", "Something went wrong",
+                    null);
+            case HTML_503 -> new Reply(503, "text/html; charset=utf-8", "<html><body><h1>503 Service Unavailable</h1>"
+                    + "No server is available to handle this request.</body></html>", Map.of(), false);
+            case GARBLED_200 -> new Reply(200, "application/json; charset=UTF-8", "{\"success\":tr", Map.of(), false);
+        };
     }
 
     /** The pattern deciding whether pattern 1009 holds this (successful) call's response. */
@@ -891,11 +1001,41 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
         }
         Set<String> fields = fields(req.params.get("fields"), "id", "display_phone_number", "verified_name",
                 "code_verification_status", "quality_rating");
+        List<Phone> listed = phones.values().stream().filter(p -> p.wabaId.equals(wabaId)).toList();
+        int size = pageSize;
+        String limit = req.params.get("limit");
+        if (limit != null && limit.matches("\\d{1,4}") && Integer.parseInt(limit) > 0) {
+            size = Math.min(size, Integer.parseInt(limit));
+        }
+        int from = cursorOffset(req.params.get("after"));
+        int to = Math.min(listed.size(), from + size);
         ObjectNode out = obj();
         ArrayNode data = out.putArray("data");
-        phones.values().stream().filter(p -> p.wabaId.equals(wabaId)).forEach(p -> data.add(phoneJson(p, fields)));
-        out.putObject("paging").putObject("cursors").put("before", "QVFIU" + random(8)).put("after", "QVFIU" + random(8));
+        listed.subList(Math.min(from, listed.size()), to).forEach(p -> data.add(phoneJson(p, fields)));
+        ObjectNode paging = out.putObject("paging");
+        paging.putObject("cursors").put("before", cursor(from)).put("after", cursor(to));
+        if (to < listed.size()) { // like Graph: "next" only when there is a next page
+            paging.put("next", "/" + wabaId + "/phone_numbers?limit=" + size + "&after=" + cursor(to));
+        }
         return json(200, out);
+    }
+
+    /** An opaque-looking cursor for a list offset. */
+    private static String cursor(int offset) {
+        return java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(("offset:" + offset).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int cursorOffset(String cursor) {
+        if (cursor == null || cursor.isBlank()) {
+            return 0;
+        }
+        try {
+            String text = new String(java.util.Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            return text.startsWith("offset:") ? Math.max(0, Integer.parseInt(text.substring(7))) : 0;
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
     }
 
     private Reply getNumber(Request req, Phone p, Auth auth) {
@@ -1428,6 +1568,11 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
 
     private static ObjectNode obj() {
         return JSON.createObjectNode();
+    }
+
+    /** A number's digits ("+1 650-555-0101" → "16505550101"); an id stays as it is. */
+    private static String digitsOrId(String key) {
+        return key.startsWith("+") ? digits(key) : key;
     }
 
     private static String digits(String s) {

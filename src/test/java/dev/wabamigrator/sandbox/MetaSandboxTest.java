@@ -495,6 +495,61 @@ class MetaSandboxTest {
     }
 
     @Test
+    void should_apply_a_call_then_answer_with_the_scripted_fault() throws IOException {
+        start();
+        String phoneId = classicNumber("1", "6505550301");
+        sandbox.failAfterEffect(MetaSandbox.Ops.REGISTER, "+1 650-555-0301", MetaSandbox.Fault.ERROR_131000, 1);
+
+        Resp failed = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456"));
+
+        assertThat(failed.status()).isEqualTo(500);
+        assertThat(failed.code()).isEqualTo(131000);
+        assertThat(get("/" + phoneId + "?fields=status", SYSTEM_TOKEN).json().path("status").asText())
+                .as("registered all the same").isEqualTo("CONNECTED");
+        sandbox.failAfterEffect(MetaSandbox.Ops.MIGRATE, "16505550302", MetaSandbox.Fault.GARBLED_200, 1);
+        Resp garbled = postForm("/333/phone_numbers", SYSTEM_TOKEN,
+                Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505550302"));
+        assertThat(garbled.status()).isEqualTo(200);
+        assertThat(garbled.json().isNull()).as("not JSON: %s", garbled.body()).isTrue();
+        assertThat(get("/333/phone_numbers?fields=display_phone_number", SYSTEM_TOKEN).body()).contains("6505550302");
+    }
+
+    @Test
+    void should_refuse_a_call_with_the_scripted_fault_and_change_nothing() throws IOException {
+        start();
+        String phoneId = classicNumber("1", "6505550303");
+        sandbox.failBeforeEffect(MetaSandbox.Ops.REGISTER, "16505550303", MetaSandbox.Fault.HTML_503, 2);
+
+        assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(503);
+        assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(503);
+        assertThat(get("/" + phoneId + "?fields=status", SYSTEM_TOKEN).json().path("status").asText()).isEqualTo("PENDING");
+        assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(200);
+        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, "16505550303")).isEqualTo(3);
+    }
+
+    @Test
+    void should_page_phone_numbers_with_cursors() throws IOException {
+        start();
+        for (int i = 0; i < 5; i++) {
+            sandbox.addSourceNumber("444", "1", "650555031" + i);
+        }
+        sandbox.setPageSize(2);
+        List<String> seen = new java.util.ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            JsonNode page = get("/444/phone_numbers?fields=display_phone_number" + (after == null ? "" : "&after=" + after),
+                    SYSTEM_TOKEN).json();
+            page.path("data").forEach(n -> seen.add(n.path("display_phone_number").asText()));
+            after = page.path("paging").hasNonNull("next") ? page.path("paging").path("cursors").path("after").asText() : null;
+            pages++;
+        } while (after != null);
+
+        assertThat(pages).isEqualTo(3);
+        assertThat(seen).hasSize(5).doesNotHaveDuplicates();
+    }
+
+    @Test
     void should_hold_the_register_response_for_pattern_1009_until_released() throws IOException {
         start();
         String phoneId = classicNumber("1", "6505551009");

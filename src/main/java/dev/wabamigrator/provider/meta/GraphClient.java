@@ -9,6 +9,7 @@ import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.engine.StepOutcome;
 import dev.wabamigrator.engine.CallOutcomeUnknownException;
+import dev.wabamigrator.engine.TransientProviderException;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.Kind;
 import java.net.URLEncoder;
@@ -52,6 +53,8 @@ public final class GraphClient {
     public static final String HELD_BACK = "graphHeldBack";
     /** Exchange property: the register attempt recorded for this call. */
     static final String ATTEMPT_PROPERTY = "graphRegisterAttempt";
+    /** Exchange property: the {@code after} cursor of the next page of a {@code phone_numbers} list, when paging. */
+    public static final String PAGE_AFTER = "graphPageAfter";
     /** Exchange property: whether this call carried the business token (never the token itself). */
     static final String BUSINESS_TOKEN_USED = "graphBusinessTokenUsed";
     private static final String APP_KEY = "app";
@@ -150,6 +153,10 @@ public final class GraphClient {
         // keep the redelivery counters: the step's error handler counts attempts with them
         message.removeHeaders("*", "CamelRedeliver*");
         Map<String, String> query = query(call);
+        String after = exchange.getProperty(PAGE_AFTER, String.class);
+        if (after != null && (call == GraphCall.LIST_SOURCE_NUMBERS || call == GraphCall.LIST_DESTINATION_NUMBERS)) {
+            query.put("after", after); // the cursor, not paging.next: that URL carries the token in its query
+        }
         String body = body(call, m);
         message.setHeader(Exchange.HTTP_METHOD, call.method());
         message.setHeader(Exchange.HTTP_PATH, path(call, m));
@@ -168,7 +175,12 @@ public final class GraphClient {
         message.setBody(body);
     }
 
-    /** Classifies the answer and notes its usage headers; a transient failure is thrown so the whole call is repeated. */
+    /**
+     * Classifies the answer and notes its usage headers. A transient failure is thrown: a call that is safe to repeat
+     * is then redelivered; one that is not ({@link Migration#isCallInFlight()}) is read back on the next run when the
+     * answer leaves its effect unknown ({@link MetaErrorClassifier#leavesEffectUnknown}), and that send is counted
+     * ({@link SendsInDoubt}). Graph's "at most N tries" (1, 131000) asks a person once N tries got that answer.
+     */
     public GraphResult classify(Exchange exchange) {
         Message message = exchange.getMessage();
         message.removeHeader("Authorization");
@@ -190,14 +202,49 @@ public final class GraphClient {
             registerAttempts.recordOutcome(attemptId, result.isSuccess() ? RegisterAttempts.OK : result.error().code());
             exchange.removeProperty(ATTEMPT_PROPERTY);
         }
-        GraphResult answer = new GraphResult(call, status, json, result,
-                Boolean.TRUE.equals(exchange.getProperty(BUSINESS_TOKEN_USED, Boolean.class)));
-        if (result.isFailure() && result.error().errorClass() == ErrorClass.TRANSIENT) {
-            // 1, 2, 131000, a 5xx or an unreadable body: Graph may have acted on the call before failing
+        boolean inFlight = m != null && m.isCallInFlight();
+        if (inFlight && MetaErrorClassifier.leavesEffectUnknown(result)) {
+            // Graph may have acted on the call before failing: counted, read back on the next run, never resent blindly
+            SendsInDoubt.of(m).plusOne(result.error()).keep(m);
             throw new CallOutcomeUnknownException(result.error());
         }
-        m.callAnswered();
+        if (m != null && !inFlight && triesUsedUp(exchange, m, result)) {
+            result = triesUsedUp(result, call);
+        }
+        GraphResult answer = new GraphResult(call, status, json, result,
+                Boolean.TRUE.equals(exchange.getProperty(BUSINESS_TOKEN_USED, Boolean.class)));
+        if (inFlight) {
+            SendsInDoubt.forget(m); // a definite answer: nothing of this call is in doubt any more
+        }
+        if (m != null) {
+            m.callAnswered();
+        }
+        if (result.isFailure() && result.error().errorClass() == ErrorClass.TRANSIENT) {
+            throw new TransientProviderException(result.error()); // safe to send again: redelivered
+        }
         return answer;
+    }
+
+    /**
+     * A call that is safe to repeat got an answer whose row allows only so many tries (1 and 131000: 3): this run's
+     * sends (redeliveries) plus the step's earlier parked runs reached it.
+     */
+    private static boolean triesUsedUp(Exchange exchange, Migration m, MetaErrorClassifier.Result result) {
+        if (!result.isFailure() || result.maxAttempts() == null || result.error().errorClass() != ErrorClass.TRANSIENT) {
+            return false;
+        }
+        int tries = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) + 1 + m.getAttempt();
+        return tries >= result.maxAttempts();
+    }
+
+    private static MetaErrorClassifier.Result triesUsedUp(MetaErrorClassifier.Result result, GraphCall call) {
+        ProviderError error = result.error();
+        String reason = "Graph answered " + error.code() + " to " + call.classifierOperation() + " " + result.maxAttempts()
+                + " times; Meta allows at most " + result.maxAttempts() + " tries. Give Meta support the fbtrace_id "
+                + error.traceId() + ", then send ResumeMigration";
+        return new MetaErrorClassifier.Result(result.kind(), new ProviderError(error.provider(), error.code(), reason,
+                ErrorClass.NEEDS_HUMAN, null, error.traceId()), result.autoFix(), result.blocksRegister(),
+                result.maxAttempts(), result.rule(), result.action());
     }
 
     /** hex HMAC-SHA256(key = app secret, data = token): Graph's {@code appsecret_proof}. */

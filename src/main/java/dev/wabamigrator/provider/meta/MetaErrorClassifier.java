@@ -459,6 +459,33 @@ public final class MetaErrorClassifier {
         return main.equals("190") || main.equals("0");
     }
 
+    /**
+     * Transient answers that say the call was refused, not processed: 133010 (the number is not registered) and
+     * 2388103 "There was an error migrating this phone number." (Meta says the migration failed, try again), and any
+     * refusal row that {@code is_transient} turned transient. A call that is not safe to repeat may be sent again
+     * after them.
+     */
+    static final Set<String> TRANSIENT_REFUSALS = Set.of("not-registered", "2388103-try-again");
+
+    /**
+     * Whether a failed answer leaves the call's effect unknown, so a call that is not safe to repeat must be read
+     * back before it is sent again: a 5xx, an unreadable body (2xx included), no answer, and the transient rows
+     * 1, 131000 ("unknown error"), 2, 131016, 133004 ("service unavailable") and 131057 (maintenance), which Meta
+     * does not document as "not processed". Rate limits (4, 17, 32, 341, 613, 80007, 80008, 130429, 131056, 133016),
+     * auth, permission and parameter errors are definite refusals: the call was not processed.
+     */
+    public static boolean leavesEffectUnknown(Result result) {
+        if (!result.isFailure() || result.error().errorClass() != ErrorClass.TRANSIENT) {
+            return false;
+        }
+        if (TRANSIENT_REFUSALS.contains(result.rule())) {
+            return false;
+        }
+        return TABLE.stream().filter(r -> r.id().equals(result.rule())).findFirst()
+                .map(r -> r.errorClass() == ErrorClass.TRANSIENT) // else is_transient on a refusal: not processed
+                .orElse(true); // http-5xx, malformed-body, io-failure: no readable answer at all
+    }
+
     /** The rule ids in match order (for documentation and coverage tests). */
     public static List<String> ruleIds() {
         return TABLE.stream().map(Rule::id).toList();

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.apache.camel.Exchange;
 
 /**
  * What each META_MPS and META_CLASSIC step makes of its Graph answer (bean {@code metaSteps}). An answer that is
@@ -43,14 +44,37 @@ public final class MetaSteps {
     public record Acceptance(Duration initialInterval, double multiplier, Duration maxInterval, Duration deadline) {
     }
 
+    /**
+     * Reading a call's effect back (provider-apis.md §2.7, docs/meta-flows.md "Calls that are not safe to repeat").
+     *
+     * @param maxSendsInDoubt  sends of one call whose answers left their effect unknown and that were then shown not
+     *                         done, before a person is asked instead of a further send (Meta: 131000, at most 3 tries)
+     * @param pendingReadBacks reads that may still show a register's number {@code PENDING} (Meta's status may lag
+     *                         the register) before the register is taken as not done and sent again
+     * @param maxPages         pages of a {@code phone_numbers} list read while looking for the number
+     */
+    public record ReadBack(int maxSendsInDoubt, int pendingReadBacks, int maxPages) {
+    }
+
+    /** Exchange property: true while {@code meta-find-number} has another page to read. */
+    static final String PAGING = "graphPaging";
+    /** Exchange property: pages of the list read so far. */
+    static final String PAGES_READ = "graphPagesRead";
+    /** A number that shows one of these after a register in doubt is live on Cloud API: the register took effect. */
+    private static final Set<String> REGISTERED = Set.of("CONNECTED");
+    /** Statuses of a number that is not registered, so register did not take effect. */
+    private static final Set<String> NOT_REGISTERED = Set.of("PENDING", "DISCONNECTED", "UNVERIFIED");
+
     private final RetryPolicy retryPolicy;
     private final CodeWait codeWait;
     private final Acceptance acceptance;
+    private final ReadBack readBack;
 
-    public MetaSteps(RetryPolicy retryPolicy, CodeWait codeWait, Acceptance acceptance) {
+    public MetaSteps(RetryPolicy retryPolicy, CodeWait codeWait, Acceptance acceptance, ReadBack readBack) {
         this.retryPolicy = retryPolicy;
         this.codeWait = codeWait;
         this.acceptance = acceptance;
+        this.readBack = readBack;
     }
 
     // ---- META_MPS ------------------------------------------------------------------------------------------
@@ -199,8 +223,9 @@ public final class MetaSteps {
     }
 
     /**
-     * {@code migrate-number-reconcile}: a migrate call was cut off. The number listed in the destination WABA means
-     * it went through; not listed means it did not, and migrating again is safe.
+     * {@code migrate-number-reconcile}: a migrate call got no definite answer (or a restart cut it off). The number
+     * listed in the destination WABA, on any page, means it went through, whatever its status: a migrated number is
+     * {@code PENDING} there until register. Not listed means it did not, and migrate is sent again (bounded).
      */
     public StepOutcome migrationChecked(Migration m, Object answer) {
         if (!(answer instanceof GraphResult r) || !r.success()) {
@@ -208,9 +233,49 @@ public final class MetaSteps {
         }
         JsonNode number = findNumber(m, r.body());
         if (number == null || number.path("id").asText("").isEmpty()) {
-            return new StepOutcome.GoTo(m.getStep(), null, Map.of());
+            return sendAgain(m, "+" + m.getPhoneE164() + " is not listed in destination WABA "
+                    + GraphClient.destinationWaba(m));
         }
+        SendsInDoubt.forget(m);
         return StepOutcome.succeeded(Map.of("phoneNumberId", number.path("id").asText()));
+    }
+
+    // ---- paging through phone_numbers (route meta-find-number) ----------------------------------------------
+
+    /** Before the first page: no cursor yet. */
+    public void startPaging(Exchange exchange) {
+        exchange.removeProperty(GraphClient.PAGE_AFTER);
+        exchange.setProperty(PAGES_READ, 0);
+        exchange.setProperty(PAGING, true);
+    }
+
+    /**
+     * After one page: read on (with {@code paging.cursors.after}) while the number is not on this page and
+     * {@code paging.next} says the list goes on; stop on a failed answer. A list longer than
+     * {@link ReadBack#maxPages()} pages asks a person rather than conclude the number is not there.
+     */
+    public void pageRead(Migration m, Exchange exchange) {
+        Object answer = exchange.getMessage().getBody();
+        int pages = exchange.getProperty(PAGES_READ, 0, Integer.class) + 1;
+        exchange.setProperty(PAGES_READ, pages);
+        String after = null;
+        if (answer instanceof GraphResult r && r.success() && findNumber(m, r.body()) == null) {
+            JsonNode paging = r.body().path("paging");
+            String cursor = paging.path("cursors").path("after").asText("");
+            after = paging.hasNonNull("next") && !cursor.isEmpty() ? cursor : null;
+        }
+        if (after != null && pages >= readBack.maxPages()) {
+            exchange.getMessage().setBody(needsHuman("TOO_MANY_NUMBER_PAGES", "+" + m.getPhoneE164() + " is not on the "
+                    + "first " + pages + " pages of the WABA's phone_numbers and the list goes on; check the number in "
+                    + "WhatsApp Manager, then send ResumeMigration"));
+            after = null;
+        }
+        if (after == null) {
+            exchange.removeProperty(GraphClient.PAGE_AFTER);
+            exchange.setProperty(PAGING, false);
+        } else {
+            exchange.setProperty(GraphClient.PAGE_AFTER, after);
+        }
     }
 
     // ---- META_CLASSIC code steps ----------------------------------------------------------------------------
@@ -275,17 +340,53 @@ public final class MetaSteps {
     }
 
     /**
-     * {@code register-reconcile}: a register call was cut off. CONNECTED means it took effect; any other status
-     * means the number is not registered, so register runs again (within the budget).
+     * {@code register-reconcile}: a register call got no definite answer (or a restart cut it off), read back with
+     * {@code GET /{phoneNumberId}?fields=...status}. {@code CONNECTED}: it took effect. {@code PENDING} (not registered
+     * yet) is read again a few times ({@link ReadBack#pendingReadBacks()}), since the status may lag the register,
+     * then taken as not done; {@code DISCONNECTED}, {@code UNVERIFIED}: not done. Not done sends register again
+     * (bounded, and within the budget). Any other status (banned, restricted, deleted, undocumented) asks a person.
      */
     public StepOutcome registrationChecked(Migration m, Object answer) {
         if (!(answer instanceof GraphResult r) || !r.success()) {
             return readBackFailed(m, answer);
         }
-        if ("CONNECTED".equals(r.text("status"))) {
+        String status = r.text("status") == null ? "" : r.text("status").toUpperCase(Locale.ROOT);
+        if (REGISTERED.contains(status)) {
+            SendsInDoubt.forget(m);
             return StepOutcome.succeeded();
         }
-        return new StepOutcome.GoTo(m.getStep(), null, Map.of());
+        if ("PENDING".equals(status) && m.getAttempt() < readBack.pendingReadBacks()) {
+            return retryPolicy.readBackInconclusive(m, "status PENDING");
+        }
+        if (NOT_REGISTERED.contains(status)) {
+            return sendAgain(m, "+" + m.getPhoneE164() + " has status " + status);
+        }
+        return needsHuman("NUMBER_STATUS_" + (status.isEmpty() ? "MISSING" : status), "after a register whose answer "
+                + "was lost, +" + m.getPhoneE164() + " reads back with status '" + status + "', neither CONNECTED nor "
+                + "not registered; register is not sent again automatically. Check the number in WhatsApp Manager, then "
+                + "send ResumeMigration to read it back again");
+    }
+
+    /**
+     * A read-back showed that a call in doubt did not take effect: send it again, unless
+     * {@link ReadBack#maxSendsInDoubt()} sends already ended that way (Meta: 131000 at most 3 tries; every register
+     * spends the number's budget): then a person is asked, with the last answer's {@code fbtrace_id}. The call stays
+     * pending, so a {@code ResumeMigration} reads it back first, then sends again.
+     */
+    private StepOutcome sendAgain(Migration m, String shown) {
+        SendsInDoubt doubt = SendsInDoubt.of(m);
+        if (doubt.count() < readBack.maxSendsInDoubt()) {
+            return new StepOutcome.GoTo(m.getStep(), null, Map.of());
+        }
+        SendsInDoubt.forget(m); // a resume starts a fresh count
+        String reason = m.getStep() + ": " + doubt.describe() + ", and each time the read-back showed it not done ("
+                + shown + "). It is not sent again automatically (Meta allows at most " + readBack.maxSendsInDoubt()
+                + " tries after 131000" + (m.getStep().equals("register") ? ", and 10 register calls per number per "
+                + "72 h" : "") + "). Ask Meta support about the fbtrace_id, then send ResumeMigration: the effect is read "
+                + "back first";
+        return new StepOutcome.NeedsHuman(new ProviderError(MetaErrorClassifier.PROVIDER,
+                doubt.code() != null ? doubt.code() : "CALL_OUTCOME_UNKNOWN", bound(reason), ErrorClass.NEEDS_HUMAN,
+                null, doubt.traceId()), bound(reason));
     }
 
     // ---- shared -----------------------------------------------------------------------------------------------

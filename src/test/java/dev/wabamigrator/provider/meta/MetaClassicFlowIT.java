@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox.Fault;
 import dev.wabamigrator.sandbox.MetaSandbox.Ops;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
@@ -14,6 +15,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * META_CLASSIC end to end through Kafka against the built-in Graph sandbox: migrate, request a code, wait for it
@@ -34,6 +37,12 @@ class MetaClassicFlowIT {
         commands = service.commands();
         events = service.events();
         meta = service.app().bean("metaSandbox", MetaSandbox.class);
+        // two numbers a page, and three listed in the destination before any migration: every migrated number is on
+        // page 2 or later of the destination's phone_numbers
+        meta.setPageSize(2);
+        for (int i = 0; i < 3; i++) {
+            meta.addSourceNumber(DESTINATION_WABA, "55", "1198765090" + i, "Already there " + i);
+        }
     }
 
     @AfterAll
@@ -153,5 +162,42 @@ class MetaClassicFlowIT {
 
         assertThat(meta.calls(Ops.SUBSCRIBE, DESTINATION_WABA)).isEqualTo(1);
         assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"ERROR_1", "GARBLED_200"})
+    void should_find_the_number_on_a_later_page_rather_than_migrate_twice_when_the_answer_leaves_it_in_doubt(
+            Fault fault) {
+        String id = "m-classic-migrate-" + fault;
+        String number = "119876502" + (30 + fault.ordinal());
+        meta.failAfterEffect(Ops.MIGRATE, "55" + number, fault, 1);
+        int pagesBefore = meta.calls(Ops.LIST_NUMBERS, DESTINATION_WABA);
+        String phone = start(id, number);
+        submitCode(phone, id);
+
+        JsonNode completed = events.awaitType(id, "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.MIGRATE, phone)).as("sends of migrate").isEqualTo(1);
+        assertThat(completed.at("/data/result/phoneNumberId").asText()).isNotEmpty();
+        assertThat(meta.calls(Ops.LIST_NUMBERS, DESTINATION_WABA) - pagesBefore).as("pages read back")
+                .isGreaterThanOrEqualTo(2);
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"ERROR_1", "ERROR_2", "ERROR_131000", "GARBLED_200"})
+    void should_read_the_number_connected_rather_than_register_twice_when_the_answer_leaves_it_in_doubt(Fault fault) {
+        String id = "m-classic-register-" + fault;
+        String number = "119876502" + (40 + fault.ordinal());
+        meta.failAfterEffect(Ops.REGISTER, "55" + number, fault, 1);
+        String phone = start(id, number);
+        submitCode(phone, id);
+
+        JsonNode completed = events.awaitType(id, "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.REGISTER, phone)).as("sends of register").isEqualTo(1);
+        assertThat(meta.calls(Ops.GET_NUMBER, completed.at("/data/result/phoneNumberId").asText())).isEqualTo(1);
+        assertThat(succeededSteps(id)).containsExactly("migrate-number", "request-code", "await-code", "verify",
+                "register");
     }
 }

@@ -399,6 +399,35 @@ class MetaErrorClassifierTest {
     }
 
     @Test
+    void should_tell_answers_that_leave_a_call_in_doubt_from_refusals() {
+        java.util.function.BiFunction<Integer, String, Boolean> inDoubt = (status, body) ->
+                MetaErrorClassifier.leavesEffectUnknown(classifier.classify("register", status, body));
+        // no definite answer: Graph may have acted before failing
+        assertThat(inDoubt.apply(500, "{\"error\":{\"message\":\"An unknown error has occurred.\",\"code\":1}}")).isTrue();
+        assertThat(inDoubt.apply(500, "{\"error\":{\"message\":\"(#2) Service temporarily unavailable\",\"code\":2,"
+                + "\"is_transient\":true}}")).isTrue();
+        assertThat(inDoubt.apply(500, "{\"error\":{\"message\":\"(#131000) Something went wrong\",\"code\":131000}}"))
+                .isTrue();
+        assertThat(inDoubt.apply(503, "<html>503</html>")).isTrue();
+        assertThat(inDoubt.apply(502, "{\"error\":{\"message\":\"odd\",\"code\":987654}}")).isTrue();
+        assertThat(MetaErrorClassifier.leavesEffectUnknown(classifier.classify("register",
+                new java.net.SocketException("Connection reset")))).isTrue();
+        // definite: the call was refused, not processed
+        assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#80007) Rate limit issues\",\"code\":80007}}")).isFalse();
+        assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#4) Application request limit reached\",\"code\":4}}"))
+                .isFalse();
+        assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#133010) Phone number Not Registered\",\"code\":133010}}"))
+                .isFalse();
+        assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#100) Invalid parameter\",\"code\":100,"
+                + "\"is_transient\":true}}")).as("is_transient on a refusal: try again, nothing was done").isFalse();
+        assertThat(MetaErrorClassifier.leavesEffectUnknown(classifier.classify("migrate-number", 400,
+                "{\"error\":{\"message\":\"(#100) Invalid parameter\",\"code\":100,\"error_subcode\":2388103,"
+                        + "\"error_user_msg\":\"There was an error migrating this phone number.\"}}"))).isFalse();
+        assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#133005) PIN mismatch\",\"code\":133005}}")).isFalse();
+        assertThat(inDoubt.apply(200, "{\"success\":true}")).isFalse();
+    }
+
+    @Test
     void should_read_stated_waits() {
         assertThat(MetaErrorClassifier.statedWait("Please wait 5 minutes")).contains(Duration.ofMinutes(5));
         assertThat(MetaErrorClassifier.statedWait("try again in an hour")).contains(Duration.ofHours(1));

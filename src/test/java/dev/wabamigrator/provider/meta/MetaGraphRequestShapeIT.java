@@ -1,5 +1,6 @@
 package dev.wabamigrator.provider.meta;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
@@ -17,6 +18,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.support.KafkaClients.Commands;
@@ -210,8 +212,14 @@ class MetaGraphRequestShapeIT {
         stubMps(13);
         stub(post(urlPathEqualTo("/v25.0/3330013/phone_numbers"))
                 .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
-        stub(get(urlPathEqualTo("/v25.0/3330013/phone_numbers")).willReturn(ok("{\"data\":["
-                + "{\"id\":\"7770013\",\"display_phone_number\":\"+1 650-555-0213\",\"status\":\"PENDING\"}]}")));
+        // two pages: the number is on the second, asked for with the first page's paging.cursors.after
+        stub(get(urlPathEqualTo("/v25.0/3330013/phone_numbers")).withQueryParam("after", absent())
+                .willReturn(ok("{\"data\":[{\"id\":\"555\",\"display_phone_number\":\"+1 650-555-9999\","
+                        + "\"status\":\"CONNECTED\"}],\"paging\":{\"cursors\":{\"before\":\"QVFa\",\"after\":\"QVFb\"},"
+                        + "\"next\":\"https://graph.facebook.com/v25.0/3330013/phone_numbers?access_token=x&after=QVFb\"}}")));
+        stub(get(urlPathEqualTo("/v25.0/3330013/phone_numbers")).withQueryParam("after", equalTo("QVFb"))
+                .willReturn(ok("{\"data\":[{\"id\":\"7770013\",\"display_phone_number\":\"+1 650-555-0213\","
+                        + "\"status\":\"PENDING\"}],\"paging\":{\"cursors\":{\"before\":\"QVFb\",\"after\":\"QVFc\"}}}")));
         startMps("m-shape-migrate-reset", 13);
 
         JsonNode completed = events.awaitType("m-shape-migrate-reset", "waba.migration.completed");
@@ -220,8 +228,39 @@ class MetaGraphRequestShapeIT {
         verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/3330013/phone_numbers")));
         verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/3330013/phone_numbers"))
                 .withQueryParam("fields", equalTo("id,display_phone_number,status"))
+                .withQueryParam("after", absent())
+                .withHeader("Authorization", equalTo(BUSINESS)));
+        verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/3330013/phone_numbers"))
+                .withQueryParam("fields", equalTo("id,display_phone_number,status"))
+                .withQueryParam("after", equalTo("QVFb"))
                 .withHeader("Authorization", equalTo(BUSINESS)));
         verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/7770013/register")));
+    }
+
+    @Test
+    void should_read_a_pending_number_again_rather_than_register_twice_after_a_500() {
+        stubMps(16);
+        stub(post(urlPathEqualTo("/v25.0/7770016/register")).willReturn(aResponse().withStatus(500)
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":{\"message\":\"(#2) Service temporarily unavailable\",\"type\":\"OAuthException\","
+                        + "\"code\":2,\"is_transient\":true,\"fbtrace_id\":\"Aregister500\"}}")));
+        // Meta registered the number but its status shows it only from the second read
+        stub(get(urlPathEqualTo("/v25.0/7770016")).inScenario("status lags").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(ok("{\"id\":\"7770016\",\"display_phone_number\":\"+1 650-555-0216\",\"status\":\"PENDING\"}"))
+                .willSetStateTo("registered"));
+        stub(get(urlPathEqualTo("/v25.0/7770016")).inScenario("status lags").whenScenarioStateIs("registered")
+                .willReturn(ok("{\"id\":\"7770016\",\"display_phone_number\":\"+1 650-555-0216\",\"status\":\"CONNECTED\"}")));
+        startMps("m-shape-pending", 16);
+
+        events.awaitType("m-shape-pending", "waba.migration.completed");
+
+        verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/7770016/register")));
+        graph.verify(2, getRequestedFor(urlPathEqualTo("/v25.0/7770016")));
+        assertThat(events.forMigration("m-shape-pending")).filteredOn(e -> e.path("type").asText().endsWith("retry-scheduled"))
+                .extracting(e -> e.at("/data/error/code").asText())
+                .containsExactly("CALL_OUTCOME_UNKNOWN", "CALL_OUTCOME_UNKNOWN");
+        assertThat(events.forMigration("m-shape-pending")).filteredOn(e -> e.path("type").asText().endsWith("retry-scheduled"))
+                .first().satisfies(e -> assertThat(e.at("/data/error/traceId").asText()).isEqualTo("Aregister500"));
     }
 
     @Test

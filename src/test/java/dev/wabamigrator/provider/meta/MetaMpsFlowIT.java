@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox.Fault;
 import dev.wabamigrator.sandbox.MetaSandbox.Ops;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
@@ -24,6 +25,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * META_MPS end to end through Kafka against the built-in Graph sandbox, one test per branch. Each test has its own
@@ -51,6 +54,7 @@ class MetaMpsFlowIT {
         commands = service.commands();
         events = service.events();
         meta = service.app().bean("metaSandbox", MetaSandbox.class);
+        meta.setPageSize(2); // lists of more than two numbers are read page by page
     }
 
     @AfterAll
@@ -203,14 +207,119 @@ class MetaMpsFlowIT {
     }
 
     @Test
-    void should_ride_out_failing_register_answers_within_the_route() throws Exception {
-        String phone = start("m-mps-503", "1000000109", "6505551008", "123456");
+    void should_read_register_back_after_each_failing_answer_and_send_it_again_only_when_not_done() throws Exception {
+        String phone = start("m-mps-503", "1000000109", "6505551008", "123456"); // 503, then 500 code 2, before effect
 
-        events.awaitType("m-mps-503", "waba.migration.completed");
+        JsonNode completed = events.awaitType("m-mps-503", "waba.migration.completed");
 
         assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(3);
-        assertThat(registerAttempts(phone)).containsExactlyInAnyOrder("HTTP_503", "2", "OK");
-        assertThat(events.typesFor("m-mps-503")).doesNotContain("waba.migration.step.retry-scheduled");
+        assertThat(registerAttempts(phone)).containsExactly("HTTP_503", "2", "OK");
+        // before each of the two resends, the number was read back PENDING (not registered) more than once
+        assertThat(meta.calls(Ops.GET_NUMBER, completed.at("/data/result/phoneNumberId").asText()))
+                .isGreaterThanOrEqualTo(4);
+        assertThat(events.forMigration("m-mps-503")).filteredOn(e -> e.path("type").asText().endsWith("retry-scheduled")
+                && "CALL_OUTCOME_UNKNOWN".equals(e.at("/data/error/code").asText())).isNotEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"ERROR_1", "GARBLED_200"})
+    void should_ask_a_person_rather_than_tag_the_intent_twice_when_its_answer_leaves_it_in_doubt(Fault fault) {
+        String id = "m-mps-intent-" + fault;
+        String waba = "10000002" + (20 + fault.ordinal());
+        meta.failAfterEffect(Ops.SET_INTENT, waba, fault, 1);
+        String phone = start(id, waba, "65055502" + (20 + fault.ordinal()), "123456");
+
+        JsonNode waiting = awaitHuman(id);
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("tag-intent");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+        assertThat(meta.calls(Ops.SET_INTENT, waba)).as("sends of set_solution_migration_intent").isEqualTo(1);
+
+        // a person checked the WABA's requests; Meta answers a second tag with the open intent
+        commands.send(phone, """
+                {"commandId":"resume-%s","type":"ResumeMigration","migrationId":"%s"}""".formatted(id, id));
+        events.awaitType(id, "waba.migration.completed");
+        assertThat(meta.calls(Ops.SET_INTENT, waba)).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"ERROR_1", "GARBLED_200"})
+    void should_find_the_number_moved_rather_than_migrate_twice_when_the_answer_leaves_it_in_doubt(Fault fault) {
+        String id = "m-mps-migrate-" + fault;
+        String number = "65055502" + (30 + fault.ordinal());
+        meta.failAfterEffect(Ops.MIGRATE, "1" + number, fault, 1);
+        String phone = start(id, "10000002" + (30 + fault.ordinal()), number, "123456");
+
+        JsonNode completed = events.awaitType(id, "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.MIGRATE, phone)).as("sends of migrate").isEqualTo(1);
+        assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
+        assertThat(completed.at("/data/result/phoneNumberId").asText()).isNotEmpty();
+        assertThat(events.forMigration(id)).anySatisfy(e -> {
+            assertThat(e.path("type").asText()).endsWith("retry-scheduled");
+            assertThat(e.at("/data/step").asText()).isEqualTo("migrate-number");
+            assertThat(e.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"ERROR_1", "ERROR_2", "ERROR_131000", "GARBLED_200"})
+    void should_read_the_number_connected_rather_than_register_twice_when_the_answer_leaves_it_in_doubt(Fault fault)
+            throws Exception {
+        String id = "m-mps-register-" + fault;
+        String number = "65055502" + (40 + fault.ordinal());
+        meta.failAfterEffect(Ops.REGISTER, "1" + number, fault, 1);
+        String phone = start(id, "10000002" + (40 + fault.ordinal()), number, "123456");
+
+        JsonNode completed = events.awaitType(id, "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.REGISTER, phone)).as("sends of register").isEqualTo(1);
+        assertThat(registerAttempts(phone)).as("the budget counts the send whose answer was unusable").hasSize(1);
+        assertThat(meta.calls(Ops.GET_NUMBER, completed.at("/data/result/phoneNumberId").asText())).isEqualTo(1);
+    }
+
+    @Test
+    void should_stop_after_three_register_sends_in_doubt_and_ask_a_person_with_the_trace() throws Exception {
+        String number = "6505550250";
+        meta.failBeforeEffect(Ops.REGISTER, "1" + number, Fault.ERROR_131000, 20); // a storm of 500s, nothing done
+        String phone = start("m-mps-storm", "1000000250", number, "123456");
+
+        JsonNode waiting = awaitHuman("m-mps-storm");
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("register");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("131000");
+        assertThat(waiting.at("/data/error/traceId").asText()).isNotEmpty();
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("fbtrace_id").contains("ResumeMigration");
+        assertThat(meta.calls(Ops.REGISTER, phone)).as("register sends in the storm").isEqualTo(3);
+        assertThat(registerAttempts(phone)).containsExactly("131000", "131000", "131000");
+    }
+
+    @Test
+    void should_find_the_number_on_a_later_page_of_the_source_waba() {
+        String waba = "1000000260";
+        for (int i = 0; i < 3; i++) { // listed before it: with two numbers a page, the number is on page 2
+            meta.addSourceNumber(waba, "1", "65055502" + (61 + i), "Other " + i);
+        }
+        start("m-mps-paged", waba, "6505550260", "123456");
+
+        events.awaitType("m-mps-paged", "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.LIST_NUMBERS, waba)).isEqualTo(2);
+    }
+
+    @Test
+    void should_ask_a_person_after_three_tries_answered_131000_on_a_read() {
+        String waba = "1000000270";
+        meta.failBeforeEffect(Ops.LIST_NUMBERS, waba, Fault.ERROR_131000, 10);
+        start("m-mps-131000", waba, "6505550270", "123456");
+
+        JsonNode waiting = awaitHuman("m-mps-131000");
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("check-number");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("131000");
+        assertThat(waiting.at("/data/error/traceId").asText()).isNotEmpty();
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("at most 3 tries").contains("fbtrace_id");
+        assertThat(meta.calls(Ops.LIST_NUMBERS, waba)).isEqualTo(3);
     }
 
     @Test

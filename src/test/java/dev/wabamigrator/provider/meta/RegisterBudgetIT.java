@@ -132,6 +132,25 @@ class RegisterBudgetIT {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void should_count_a_register_whose_answer_was_lost(String kind) {
+        try (HikariDataSource dataSource = migrated(kind)) {
+            Sql sql = new Sql(dataSource);
+            TestClock clock = new TestClock();
+            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(WINDOW, 3, 0), clock);
+            // admitted and sent, then the connection dropped or the process died: no outcome is ever recorded
+            assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
+            RegisterAttempts.Admission answered = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);
+            attempts.recordOutcome(answered.attemptId(), "HTTP_500");
+
+            RegisterAttempts.Admission third = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);
+            assertThat(third.decision().usedInWindow()).as("sends before the third").isEqualTo(2);
+            assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed())
+                    .as("the lost answer used a slot of the three").isFalse();
+        }
+    }
+
     private static long count(Sql sql) {
         return sql.query("find-register-attempts", Map.of("phoneE164", PHONE, "since", Instant.EPOCH), row -> 1).size();
     }
