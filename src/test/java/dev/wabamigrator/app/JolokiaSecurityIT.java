@@ -149,6 +149,21 @@ class JolokiaSecurityIT {
     }
 
     @Test
+    void should_accept_the_password_in_the_header_hawtio_proxy_sends() throws Exception {
+        // Hawtio's proxy keeps Authorization for its own login and passes the agent's credentials in this header
+        HttpResponse<String> viaProxyHeader = HTTP.send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + jolokiaPort + "/jolokia"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"search\",\"mbean\":\"org.apache.camel:type=routes,*\"}"))
+                .header("Content-Type", "application/json")
+                .header("X-Jolokia-Authorization", "Basic " + Base64.getEncoder()
+                        .encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8))).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(viaProxyHeader.statusCode()).isEqualTo(200);
+        assertThat(viaProxyHeader.body()).contains("run-migration");
+    }
+
+    @Test
     void should_let_hawtio_read_the_camel_routes() throws Exception {
         JsonNode search = asAdmin(Map.of("type", "search", "mbean", "org.apache.camel:type=routes,*"));
         JsonNode read = asAdmin(Map.of("type", "read", "mbean", "org.apache.camel:type=routes,*", "attribute", "RouteId"));
