@@ -64,10 +64,10 @@ final class JolokiaAgent {
         if (password.isEmpty()) {
             if (!isLoopback(host)) {
                 throw new IllegalStateException("Jolokia on " + host + " is reachable from other machines: set "
-                        + "JOLOKIA_USER and JOLOKIA_PASSWORD (app.jolokia.user / app.jolokia.password), or keep "
+                        + "JOLOKIA_PASSWORD (app.jolokia.password; user JOLOKIA_USER, default admin), or keep "
                         + "JOLOKIA_HOST on 127.0.0.1");
             }
-            Path file = dataDir.resolve(PASSWORD_FILE).toAbsolutePath();
+            Path file = dataDir.resolve(PASSWORD_FILE).toAbsolutePath().normalize();
             return new JolokiaAgent(host, settings.require("app.jolokia.port"), user.isEmpty() ? DEFAULT_USER : user,
                     generatedPassword(file), "generated, in " + file, policy);
         }
