@@ -146,6 +146,10 @@ class JolokiaSecurityIT {
         JsonNode version = asAdmin(Map.of("type", "version"));
         assertThat(version.path("status").asInt()).isEqualTo(200);
         assertThat(version.toString()).doesNotContain(password);
+        JsonNode everythingCamel = asAdmin(Map.of("type", "read", "mbean", "org.apache.camel:*",
+                "config", Map.of("ignoreErrors", true)));
+        assertThat(everythingCamel.path("status").asInt()).isEqualTo(200);
+        assertThat(everythingCamel.toString()).contains("run-migration").doesNotContain(password);
     }
 
     @Test
