@@ -68,8 +68,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.flywaydb.core.Flyway;
-import org.jolokia.jvmagent.JolokiaServer;
-import org.jolokia.jvmagent.JolokiaServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +100,8 @@ public class AppConfiguration implements CamelConfiguration {
         Settings settings = new Settings(context);
         Path dataDir = Path.of(settings.require("app.data-dir"));
         Registry registry = context.getRegistry();
+        // checked before anything starts: an unsafe Jolokia setting stops the start at once
+        JolokiaAgent jolokia = settings.flag("app.jolokia.enabled") ? JolokiaAgent.configure(settings, dataDir) : null;
 
         String brokers = settings.get("app.kafka.brokers", "");
         if (brokers.isEmpty()) {
@@ -182,8 +182,8 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("databaseHealthCheck", new DatabaseHealthCheck(dataSource));
         registry.bind("kafkaHealthCheck", new KafkaHealthCheck(admin));
 
-        if (settings.flag("app.jolokia.enabled")) {
-            resources.add(startJolokia(settings));
+        if (jolokia != null) {
+            resources.add(jolokia.start());
         }
         LOG.info("waba-migrator wired: Kafka {}, database {}, flows {}", brokers, sql.dialect(), flows.names());
     }
@@ -360,18 +360,6 @@ public class AppConfiguration implements CamelConfiguration {
                 return found;
             }
         };
-    }
-
-    private static AutoCloseable startJolokia(Settings settings) throws IOException {
-        JolokiaServerConfig config = new JolokiaServerConfig(Map.of(
-                "host", settings.require("app.jolokia.host"),
-                "port", settings.require("app.jolokia.port"),
-                "agentContext", "/jolokia",
-                "discoveryEnabled", "false"));
-        JolokiaServer server = new JolokiaServer(config);
-        server.start();
-        LOG.info("Jolokia (for Hawtio) on {}", server.getUrl());
-        return server::stop;
     }
 
     /** Closes what configure() opened, in reverse order, when Camel stops (after the routes). */

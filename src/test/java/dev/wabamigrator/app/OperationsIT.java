@@ -89,7 +89,13 @@ class OperationsIT {
 
     @Test
     void should_serve_jolokia_so_hawtio_can_attach_to_the_camel_mbeans() throws Exception {
-        HttpResponse<String> search = get(jolokiaPort, "/jolokia/search/org.apache.camel:type=routes,*");
+        // Hawtio connects with the user admin and the password generated into the data directory
+        String password = java.nio.file.Files.readString(app.dataDir().resolve("jolokia.password")).trim();
+        HttpResponse<String> search = HTTP.send(HttpRequest.newBuilder(URI.create(
+                        "http://localhost:" + jolokiaPort + "/jolokia/search/org.apache.camel:type=routes,*"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        ("admin:" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8))).build(),
+                HttpResponse.BodyHandlers.ofString());
 
         assertThat(search.statusCode()).isEqualTo(200);
         assertThat(search.body()).contains("run-migration").contains("intake-migration-commands");
