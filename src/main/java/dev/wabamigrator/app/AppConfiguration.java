@@ -127,7 +127,7 @@ public class AppConfiguration implements CamelConfiguration {
                 Double.parseDouble(settings.require("app.retry.park.backoff-multiplier")),
                 settings.millis("app.retry.park.max-delay-ms"), settings.integer("app.retry.park.max-transient-attempts"),
                 settings.integer("app.retry.park.max-rate-limited-attempts"));
-        MigrationScheduler scheduler = new MigrationScheduler(store, clock, settings.integer("app.scheduler.max-in-flight"),
+        MigrationScheduler scheduler = new MigrationScheduler(store, events, flows, clock, settings.integer("app.scheduler.max-in-flight"),
                 settings.integer("app.scheduler.batch-size"), settings.millis("app.scheduler.lease-ms"));
         MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock);
 
