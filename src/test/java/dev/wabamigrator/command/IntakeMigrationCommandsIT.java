@@ -274,7 +274,7 @@ class IntakeMigrationCommandsIT {
             assertThat(header(dead, "waba-dlq-reason")).isEqualTo(poison.outcome());
             assertThat(dead.value()).isEqualTo(poison.value());
         }
-        assertNextGoodCommandIsProcessed(poison.name().replace(' ', '-'));
+        assertNextGoodCommandIsProcessed(poison.name().replaceAll("[^A-Za-z0-9]", "-"));
     }
 
     @Test
