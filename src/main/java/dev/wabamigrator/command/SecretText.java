@@ -12,7 +12,9 @@ final class SecretText {
             "(?i)(\"?\\b(?:pin|code|verifyCode|verificationCode|token|accessToken|access_token|secret|password)\"?\\s*[:=]\\s*)"
                     + "(\"(?:[^\"\\\\]|\\\\.)*\"?|[^\\s,;}\\]]+)");
     /** A token the JSON parser quotes from the input, e.g. {@code Unrecognized token '123456abc'}. */
-    private static final Pattern QUOTED_TOKEN = Pattern.compile("'[^']{2,}'");
+    private static final Pattern QUOTED_TOKEN = Pattern.compile("'(?!null'|true'|false')[^']{2,}'");
+    /** Where an unclosed object started: the parser's own location text, which we give once, at the end. */
+    private static final Pattern START_MARKER = Pattern.compile("\\s*\\(start marker at .*");
 
     private SecretText() {
     }
@@ -30,6 +32,7 @@ final class SecretText {
         String message = parse.getOriginalMessage() == null ? "unreadable" : parse.getOriginalMessage();
         int newline = message.indexOf('\n');
         message = newline < 0 ? message : message.substring(0, newline);
+        message = START_MARKER.matcher(message).replaceAll("");
         message = scrub(QUOTED_TOKEN.matcher(message).replaceAll("'...'"));
         message = Bounds.echo(message, 200);
         JsonLocation at = parse.getLocation();
