@@ -289,4 +289,21 @@ abstract class EngineFlowContract {
         // each is announced once: set aside, it is no longer claimed
         assertThat(events.forMigration("m-old-key")).hasSize(1);
     }
+
+    @Test
+    void should_reject_what_the_database_could_not_store_and_take_the_next_command() {
+        // U+0000 cannot be stored by PostgreSQL, and these fields overflow their columns (type 40, migrationId 64)
+        commands.send("1", """
+                {"commandId":"nul-text","type":"StartMigration","migrationId":"m-nul","flow":"TEST_STEPS",
+                 "phoneNumber":{"countryCode":"1","number":"6505559001"},"note":"a\\u0000b"}""");
+        commands.send("1", "{\"commandId\":\"long-type\",\"type\":\"" + "T".repeat(500) + "\",\"migrationId\":\""
+                + "m".repeat(500) + "\"}");
+        commands.send("k".repeat(101), "{\"commandId\":\"long-key\",\"type\":\"ResumeMigration\",\"migrationId\":\"m-none\"}");
+
+        assertThat(events.awaitRejection("nul-text").at("/data/reason/code").asText()).isEqualTo("SCHEMA_VIOLATION");
+        assertThat(events.awaitRejection("long-type").at("/data/reason/code").asText()).isEqualTo("UNKNOWN_COMMAND_TYPE");
+        assertThat(events.awaitRejection("long-key").at("/data/reason/code").asText()).isEqualTo("INVALID_KEY");
+        startMigration("TEST_STEPS", "m-after-poison");
+        events.awaitType("m-after-poison", "waba.migration.accepted");
+    }
 }
