@@ -137,7 +137,7 @@ public class AppConfiguration implements CamelConfiguration {
                 settings.millis("app.retry.park.max-delay-ms"), settings.integer("app.retry.park.max-transient-attempts"),
                 settings.integer("app.retry.park.max-rate-limited-attempts"),
                 settings.integer("app.retry.read-back.max-attempts"));
-        MigrationScheduler scheduler = new MigrationScheduler(store, clock, settings.integer("app.scheduler.max-in-flight"),
+        MigrationScheduler scheduler = new MigrationScheduler(store, events, flows, clock, settings.integer("app.scheduler.max-in-flight"),
                 settings.integer("app.scheduler.batch-size"), settings.millis("app.scheduler.lease-ms"));
         // a resume keeps a call in doubt pending when its step can read the provider's state back
         MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock,

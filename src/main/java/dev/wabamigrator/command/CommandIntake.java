@@ -13,6 +13,7 @@ import dev.wabamigrator.event.OutboxEvent;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -56,18 +57,19 @@ public final class CommandIntake {
             command = json.readTree(value);
         } catch (IOException e) {
             return IntakeResult.toDeadLetter(value.length > maxCommandBytes ? IntakeResult.PAYLOAD_TOO_LARGE : IntakeResult.NOT_JSON,
-                    "not JSON: " + firstLine(e.getMessage()));
+                    "not JSON: " + SecretText.parseProblem(e));
         }
         JsonNode idNode = command == null ? null : command.get("commandId");
         if (command == null || !command.isObject() || idNode == null || !idNode.isTextual()
-                || idNode.asText().isBlank() || idNode.asText().length() > 100) {
+                || !Bounds.isPlainText(idNode.asText(), Bounds.COMMAND_ID) || idNode.asText().isBlank()) {
             return IntakeResult.toDeadLetter(value.length > maxCommandBytes ? IntakeResult.PAYLOAD_TOO_LARGE : IntakeResult.NO_COMMAND_ID,
-                    "no readable commandId (a string of 1 to 100 characters)");
+                    "no readable commandId (a string of 1 to " + Bounds.COMMAND_ID + " characters, no control characters)");
         }
         String commandId = idNode.asText();
         String type = command.path("type").isTextual() ? command.get("type").asText() : null;
         String migrationId = command.path("migrationId").isTextual() ? command.get("migrationId").asText() : null;
-        String eventKey = key != null ? key : phoneKey(command, commandId);
+        boolean keyReadable = key == null || Bounds.isPlainText(key, Bounds.RECORD_KEY);
+        String eventKey = keyReadable && key != null ? key : phoneKey(command, commandId);
         if (isProcessed(commandId)) {
             LOG.debug("command {} seen before; ignored", commandId);
             return IntakeResult.recorded("DUPLICATE");
@@ -77,31 +79,67 @@ public final class CommandIntake {
                 throw new CommandRejection(CommandRejection.PAYLOAD_TOO_LARGE,
                         "command is " + value.length + " bytes; the limit is " + maxCommandBytes);
             }
+            if (!keyReadable) {
+                throw new CommandRejection(CommandRejection.INVALID_KEY, "the record key is " + key.length()
+                        + " characters" + (Bounds.hasControlCharacter(key) ? " with control characters" : "")
+                        + "; a key is the number's E.164 digits without '+', at most " + Bounds.RECORD_KEY
+                        + " characters, no control characters");
+            }
             if (type == null || !schemas.isKnownCommandType(type)) {
                 throw new CommandRejection(CommandRejection.UNKNOWN_COMMAND_TYPE, "unknown command type "
-                        + (type == null ? "(missing)" : "'" + type + "'")
+                        + (type == null ? "(missing)" : "'" + Bounds.echo(type) + "'")
                         + "; expected StartMigration, SubmitVerificationCode, ResendVerificationCode, CancelMigration or ResumeMigration");
             }
-            List<String> violations = schemas.validateCommand(type, command);
+            List<String> violations = new ArrayList<>(schemas.validateCommand(type, command));
+            violations.addAll(Bounds.unstorableText(command));
             if (!violations.isEmpty()) {
                 throw new CommandRejection(CommandRejection.SCHEMA_VIOLATION,
-                        type + " does not match its schema: " + String.join("; ", violations), violations);
+                        type + " does not match its schema: " + String.join("; ", Bounds.violations(violations)), violations);
             }
-            String appliedTo = apply(type, commandId, (ObjectNode) command);
+            String appliedTo = applyStorable(type, commandId, (ObjectNode) command);
             LOG.info("command {} {} applied to migration {}", commandId, type, appliedTo);
             return IntakeResult.recorded("APPLIED");
         } catch (CommandRejection rejection) {
             reject(eventKey, commandId, type, migrationId, rejection);
-            LOG.info("command {} {} rejected: {} {}", commandId, type, rejection.code(), rejection.getMessage());
+            LOG.info("command {} {} rejected: {} {}", commandId, Bounds.echo(type), rejection.code(),
+                    Bounds.echo(rejection.getMessage()));
             return IntakeResult.recorded("REJECTED");
         }
     }
 
-    /** A record whose handling failed for a reason of its own (a bug, an impossible value): dead-letter it. */
+    /**
+     * A record whose handling failed for a reason of its own: dead-letter it. The message names what went wrong
+     * without quoting the record (a database's own message may echo a value, a PIN among them).
+     */
     public IntakeResult processingError(Throwable failure) {
-        LOG.error("command record could not be handled", failure);
+        Sql.RefusedValue refused = refusedValue(failure);
+        if (refused != null) {
+            LOG.error("command record could not be recorded: {}", refused.describe());
+            return IntakeResult.toDeadLetter(IntakeResult.UNSTORABLE_VALUE,
+                    "the database refused this record even as a rejection: " + refused.describe());
+        }
+        LOG.error("command record could not be handled: {}", failure.getClass().getName());
         return IntakeResult.toDeadLetter(IntakeResult.PROCESSING_ERROR, failure.getClass().getSimpleName() + ": "
-                + firstLine(failure.getMessage()));
+                + SecretText.scrub(firstLine(failure.getMessage())));
+    }
+
+    /** Applies a command; a value the database refuses (too long, unstorable, breaking a constraint) rejects it. */
+    private String applyStorable(String type, String commandId, ObjectNode command) throws CommandRejection {
+        try {
+            return apply(type, commandId, command);
+        } catch (Sql.RefusedValue refused) {
+            throw new CommandRejection(CommandRejection.UNSTORABLE_VALUE,
+                    "the database refused a value of this command: " + refused.describe());
+        }
+    }
+
+    private static Sql.RefusedValue refusedValue(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof Sql.RefusedValue refused) {
+                return refused;
+            }
+        }
+        return null;
     }
 
     private String apply(String type, String commandId, ObjectNode command) throws CommandRejection {
@@ -126,16 +164,19 @@ public final class CommandIntake {
 
     private void reject(String key, String commandId, String type, String migrationId, CommandRejection rejection) {
         Instant now = clock.instant();
-        OutboxEvent event = events.rejected(key, commandId, type, migrationId, rejection.code(), rejection.getMessage(),
-                rejection.violations(), now);
+        // the event echoes what it can; the row keeps only what fits its columns
+        OutboxEvent event = events.rejected(key, commandId, Bounds.echo(type), Bounds.echo(migrationId), rejection.code(),
+                Bounds.echo(rejection.getMessage(), Bounds.MESSAGE), Bounds.violations(rejection.violations()), now);
+        String storedType = Bounds.isPlainText(type, Bounds.COMMAND_TYPE) ? type : null;
+        String storedMigrationId = Bounds.isPlainText(migrationId, Bounds.MIGRATION_ID) ? migrationId : null;
         try {
             sql.inTransaction(connection -> {
-                commands.markProcessed(connection, commandId, type, migrationId, "REJECTED", now);
+                commands.markProcessed(connection, commandId, storedType, storedMigrationId, "REJECTED", now);
                 events.add(connection, List.of(event), now);
                 return null;
             });
         } catch (Sql.SqlFailure e) {
-            if (!e.isConstraintViolation()) {
+            if (!e.isConstraintViolation() || !isProcessed(commandId)) {
                 throw e;
             }
             // another instance recorded this commandId first: nothing more to do
@@ -146,10 +187,14 @@ public final class CommandIntake {
         return !sql.query("find-processed-command", Map.of("commandId", commandId), row -> row.getString(1)).isEmpty();
     }
 
+    /** The number's E.164 digits when the command names a plausible one, else the fallback (the commandId). */
     private static String phoneKey(JsonNode command, String fallback) {
         JsonNode phone = command.get("phoneNumber");
         if (phone != null && phone.path("countryCode").isTextual() && phone.path("number").isTextual()) {
-            return phone.get("countryCode").asText() + phone.get("number").asText();
+            String e164 = phone.get("countryCode").asText() + phone.get("number").asText();
+            if (e164.matches("[0-9]{1,20}")) {
+                return e164;
+            }
         }
         return fallback;
     }

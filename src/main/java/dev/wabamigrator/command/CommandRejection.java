@@ -12,6 +12,10 @@ public final class CommandRejection extends Exception {
     public static final String DUPLICATE_MIGRATION_ID = "DUPLICATE_MIGRATION_ID";
     public static final String INVALID_STATE = "INVALID_STATE";
     public static final String PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
+    /** The record key is too long or holds control characters. */
+    public static final String INVALID_KEY = "INVALID_KEY";
+    /** The database refused a value of the command (SQLSTATE class 22, 23, ...): repeating it cannot succeed. */
+    public static final String UNSTORABLE_VALUE = "UNSTORABLE_VALUE";
 
     private final String code;
     private final transient List<String> violations;

@@ -75,7 +75,7 @@ public final class MigrationCommands {
             try {
                 return store.sql().inTransaction(connection -> {
                     Instant now = clock.instant();
-                    if (store.find(connection, migrationId).isPresent()) {
+                    if (store.exists(connection, migrationId)) {
                         throw rejection(new CommandRejection(CommandRejection.DUPLICATE_MIGRATION_ID,
                                 "migration " + migrationId + " already exists"));
                     }
@@ -168,8 +168,14 @@ public final class MigrationCommands {
             try {
                 Boolean done = store.sql().inTransaction(connection -> {
                     Instant now = clock.instant();
-                    Migration m = store.find(connection, migrationId).orElseThrow(() -> rejection(new CommandRejection(
-                            CommandRejection.UNKNOWN_MIGRATION, "no migration with id " + migrationId)));
+                    Migration m;
+                    try {
+                        m = store.find(connection, migrationId).orElseThrow(() -> rejection(new CommandRejection(
+                                CommandRejection.UNKNOWN_MIGRATION, "no migration with id " + migrationId)));
+                    } catch (UnreadableMigration unreadable) {
+                        throw rejection(new CommandRejection(CommandRejection.INVALID_STATE, unreadable.getMessage()
+                                + "; it takes commands again once the row is repaired"));
+                    }
                     List<OutboxEvent> out;
                     try {
                         out = new ArrayList<>(change.apply(connection, m, now));
@@ -194,8 +200,10 @@ public final class MigrationCommands {
                     throw e;
                 }
                 if (race >= MAX_RACES) { // never an outage: a rejection, so the partition moves on
+                    // the database's own message may quote a value: name the SQLSTATE only
                     throw new CommandRejection(CommandRejection.INVALID_STATE, "migration " + migrationId
-                            + " conflicts with another change: " + e.getMessage());
+                            + " conflicts with another change: " + (e instanceof Sql.RefusedValue refused
+                            ? refused.describe() : "SQLSTATE " + e.sqlState()));
                 }
             }
             if (race >= MAX_RACES) {

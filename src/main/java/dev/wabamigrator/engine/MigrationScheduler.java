@@ -1,8 +1,11 @@
 package dev.wabamigrator.engine;
 
+import dev.wabamigrator.event.EventTypes;
+import dev.wabamigrator.event.MigrationEvents;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -20,6 +23,8 @@ public final class MigrationScheduler {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationScheduler.class);
 
     private final MigrationStore store;
+    private final MigrationEvents events;
+    private final FlowRegistry flows;
     private final Clock clock;
     private final String instanceId = "instance-" + UUID.randomUUID();
     private final int maxInFlight;
@@ -29,15 +34,21 @@ public final class MigrationScheduler {
     /** Migrations a worker of this instance holds now: only these leases are kept alive. */
     private final Map<String, Migration> working = new ConcurrentHashMap<>();
 
-    public MigrationScheduler(MigrationStore store, Clock clock, int maxInFlight, int batchSize, Duration lease) {
+    public MigrationScheduler(MigrationStore store, MigrationEvents events, FlowRegistry flows, Clock clock,
+                              int maxInFlight, int batchSize, Duration lease) {
         this.store = store;
+        this.events = events;
+        this.flows = flows;
         this.clock = clock;
         this.maxInFlight = maxInFlight;
         this.batchSize = batchSize;
         this.lease = lease;
     }
 
-    /** Claims as many due migrations as there is room for; each goes to one worker. */
+    /**
+     * Claims as many due migrations as there is room for; each goes to one worker. A claimed row that cannot be
+     * read is set aside for a person (its own transaction, after the claim's), and the others go on.
+     */
     public List<Migration> claimDue() {
         int room = Math.min(batchSize, maxInFlight - inFlight.get());
         if (room <= 0) {
@@ -45,14 +56,54 @@ public final class MigrationScheduler {
         }
         Instant now = clock.instant();
         String token = UUID.randomUUID().toString();
-        List<Migration> claimed = store.sql().inTransaction(connection -> {
-            int rows = store.sql().update(connection, "claim-due-migrations", Map.of("owner", instanceId,
+        List<Object> rows = store.sql().inTransaction(connection -> {
+            int updated = store.sql().update(connection, "claim-due-migrations", Map.of("owner", instanceId,
                     "token", token, "until", now.plus(lease), "now", now, "limit", room));
-            return rows == 0 ? List.<Migration>of() : store.findClaimed(connection, token);
+            return updated == 0 ? List.of() : store.findClaimed(connection, token);
         });
+        List<Migration> claimed = new ArrayList<>(rows.size());
+        for (Object row : rows) {
+            if (row instanceof Migration m && flows.find(m.flow).isPresent()) {
+                claimed.add(m);
+            } else {
+                setAside(row instanceof Migration m ? UnreadableMigration.unknownFlow(m) : (UnreadableMigration) row);
+            }
+        }
         inFlight.addAndGet(claimed.size());
         claimed.forEach(m -> working.put(m.migrationId, m));
         return claimed;
+    }
+
+    /**
+     * AWAITING_INPUT / HUMAN_ACTION with error UNREADABLE_STATE, and an awaiting-input event with what is readable.
+     * A failure here is logged and left: the claim's lease runs out and the next claim tries again.
+     */
+    private void setAside(UnreadableMigration row) {
+        Instant now = clock.instant();
+        String reason = row.problem() + "; repair the row (or restore the key), then send ResumeMigration";
+        ProviderError error = ProviderError.of("engine", UnreadableMigration.CODE, row.problem(), ErrorClass.NEEDS_HUMAN);
+        MigrationEvents.Snapshot snapshot = new MigrationEvents.Snapshot(row.migrationId(), row.flow(),
+                row.countryCode(), row.nationalNumber(), row.phoneE164(), MigrationState.AWAITING_INPUT.name(),
+                row.step(), row.attempt(), Map.of());
+        try {
+            boolean written = store.sql().inTransaction(connection -> {
+                if (!store.setAside(connection, row, reason, events.error(error).toString(), now)) {
+                    return false;
+                }
+                events.add(connection, List.of(events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot,
+                        MigrationEvents.Details.none().error(error).awaiting(Awaiting.HUMAN_ACTION, reason, null), now)), now);
+                return true;
+            });
+            if (written) {
+                LOG.error("migration {} at step {} cannot be read ({}); set aside for a person", row.migrationId(),
+                        row.step(), row.problem());
+            } else {
+                LOG.info("unreadable migration {} changed before it was set aside", row.migrationId());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("unreadable migration {} could not be set aside ({}); tried again when its claim expires",
+                    row.migrationId(), e.getClass().getSimpleName());
+        }
     }
 
     /** Ends a worker's turn: gives the claim back if the steps did not already (they do when they park). */

@@ -2,6 +2,7 @@ package dev.wabamigrator.engine;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Connection;
@@ -43,8 +44,41 @@ public final class MigrationStore {
         return sql.inTransaction(connection -> find(connection, migrationId));
     }
 
-    public List<Migration> findClaimed(Connection connection, String token) throws SQLException {
-        return sql.query(connection, "find-claimed-migrations", Map.of("token", token), this::map);
+    /** True when a row with this id exists, readable or not. */
+    public boolean exists(Connection connection, String migrationId) throws SQLException {
+        return !sql.query(connection, "find-migration", Map.of("migrationId", migrationId),
+                row -> row.getString("migration_id")).isEmpty();
+    }
+
+    /**
+     * The rows claimed with this token: each a {@link Migration}, or an {@link UnreadableMigration} for a row
+     * that cannot be read, so one bad row never hides the others.
+     */
+    public List<Object> findClaimed(Connection connection, String token) throws SQLException {
+        return sql.query(connection, "find-claimed-migrations", Map.of("token", token), row -> {
+            try {
+                return map(row);
+            } catch (UnreadableMigration unreadable) {
+                return unreadable;
+            }
+        });
+    }
+
+    /**
+     * Sets an unreadable row aside for a person: AWAITING_INPUT / HUMAN_ACTION, nothing due, no claim. Guarded by
+     * the version it was read at; secrets, params and result stay as they are, so a repaired row can be resumed.
+     *
+     * @return false when the row changed meanwhile
+     */
+    public boolean setAside(Connection connection, UnreadableMigration row, String reason, String lastError, Instant now)
+            throws SQLException {
+        Map<String, Object> params = new HashMap<>();
+        params.put("migrationId", row.migrationId());
+        params.put("version", row.version());
+        params.put("awaitingReason", reason);
+        params.put("lastError", lastError);
+        params.put("now", now);
+        return sql.update(connection, "set-aside-unreadable-migration", params) == 1;
     }
 
     public Optional<String> findActiveByPhone(Connection connection, String phoneE164) throws SQLException {
@@ -113,6 +147,12 @@ public final class MigrationStore {
         }
     }
 
+    /**
+     * One row as a {@link Migration}.
+     *
+     * @throws UnreadableMigration when a column holds what this version cannot read (secrets under another key,
+     *                             bad JSON, an unknown state): the caller decides what to do with such a row
+     */
     private Migration map(ResultSet row) throws SQLException {
         Migration m = new Migration();
         m.clock = clock;
@@ -121,19 +161,17 @@ public final class MigrationStore {
         m.countryCode = row.getString("country_code");
         m.nationalNumber = row.getString("national_number");
         m.phoneE164 = row.getString("phone_e164");
-        m.state = MigrationState.valueOf(row.getString("state"));
         m.step = row.getString("step");
         m.attempt = row.getInt("attempt");
-        try {
-            m.params = (ObjectNode) json.readTree(row.getString("params"));
-            m.result = (ObjectNode) json.readTree(row.getString("result"));
-            String sealed = row.getString("secrets");
-            m.secrets = sealed == null ? new HashMap<>() : new HashMap<>(json.readValue(secretBox.decrypt(sealed, m.migrationId), STRING_MAP));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("unreadable JSON in migration " + m.migrationId, e);
-        }
+        m.version = row.getLong("version");
+        m.state = readable(m, "state", () -> MigrationState.valueOf(row.getString("state")));
+        m.params = readable(m, "params", () -> jsonObject(row.getString("params")));
+        m.result = readable(m, "result", () -> jsonObject(row.getString("result")));
+        String sealed = row.getString("secrets");
+        m.secrets = sealed == null ? new HashMap<>() : readable(m, "secrets",
+                () -> new HashMap<>(json.readValue(secretBox.decrypt(sealed, m.migrationId), STRING_MAP)));
         String awaiting = row.getString("awaiting");
-        m.awaiting = awaiting == null ? null : Awaiting.valueOf(awaiting);
+        m.awaiting = awaiting == null ? null : readable(m, "awaiting", () -> Awaiting.valueOf(awaiting));
         m.awaitingReason = row.getString("awaiting_reason");
         m.expiresAt = Sql.instant(row, "expires_at");
         m.lastError = row.getString("last_error");
@@ -142,7 +180,34 @@ public final class MigrationStore {
         m.claimOwner = row.getString("claim_owner");
         m.claimToken = row.getString("claim_token");
         m.claimedUntil = Sql.instant(row, "claimed_until");
-        m.version = row.getLong("version");
         return m;
+    }
+
+    /** Reads one column's value; what cannot be read becomes an {@link UnreadableMigration} naming the column. */
+    private static <T> T readable(Migration m, String column, ColumnReader<T> reader) throws SQLException {
+        try {
+            return reader.read();
+        } catch (SQLException e) {
+            throw e;
+        } catch (Exception e) {
+            // the message names the column and the kind of failure only: a decryption error may not say more
+            String problem = "secrets".equals(column) ? "secrets cannot be decrypted (was SECRETS_KEY changed?)"
+                    : column + " cannot be read (" + e.getClass().getSimpleName() + ")";
+            throw new UnreadableMigration(m.migrationId, m.flow, m.countryCode, m.nationalNumber, m.phoneE164, m.step,
+                    m.attempt, m.version, problem);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ColumnReader<T> {
+        T read() throws Exception;
+    }
+
+    private ObjectNode jsonObject(String text) throws JsonProcessingException {
+        JsonNode node = text == null ? null : json.readTree(text);
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        return (ObjectNode) node;
     }
 }

@@ -71,7 +71,7 @@ public final class Sql {
                 connection.setAutoCommit(autoCommit);
             }
         } catch (SQLException e) {
-            throw new SqlFailure(e);
+            throw SqlFailure.of(e);
         }
     }
 
@@ -207,20 +207,72 @@ public final class Sql {
         }
     }
 
-    /** A database failure: infrastructure, never the fault of the command being handled. */
-    public static final class SqlFailure extends RuntimeException {
+    /**
+     * A database failure. By itself it is infrastructure (the database is down, busy or timing out): retry later.
+     * {@link RefusedValue} is the other kind: the database said no to the values written, and will say no again.
+     */
+    public static class SqlFailure extends RuntimeException {
+        /**
+         * SQLSTATE classes that blame the values of a statement, never the database's health: 21 cardinality,
+         * 22 data exception (too long, bad encoding, out of range), 23 integrity constraint, 27 triggered data
+         * change, 44 check option, 54 program limit exceeded (e.g. an index row too large). Our statements are
+         * fixed, so only the values vary; repeating them cannot succeed.
+         */
+        private static final java.util.Set<String> REFUSED_VALUE_CLASSES = java.util.Set.of("21", "22", "23", "27", "44", "54");
+
         public SqlFailure(SQLException cause) {
             super(cause.getMessage(), cause);
+        }
+
+        /** The one place that splits "the values were refused" from "the database is unwell". */
+        public static SqlFailure of(SQLException e) {
+            String state = e.getSQLState();
+            boolean refused = state != null && state.length() >= 2 && REFUSED_VALUE_CLASSES.contains(state.substring(0, 2))
+                    && !(e instanceof java.sql.SQLTransientException) && !(e instanceof java.sql.SQLRecoverableException);
+            return refused ? new RefusedValue(e) : new SqlFailure(e);
         }
 
         public SQLException sqlException() {
             return (SQLException) getCause();
         }
 
+        public String sqlState() {
+            return sqlException().getSQLState();
+        }
+
         /** SQLSTATE class 23: a constraint said no. */
         public boolean isConstraintViolation() {
-            String state = sqlException().getSQLState();
+            String state = sqlState();
             return state != null && state.startsWith("23");
+        }
+    }
+
+    /**
+     * The database refused the values of a statement (SQLSTATE class 22, 23, ...): the data's fault, so the same
+     * write fails every time. Its {@link #describe()} never quotes the database's message, which may echo a value.
+     */
+    public static final class RefusedValue extends SqlFailure {
+        public RefusedValue(SQLException cause) {
+            super(cause);
+        }
+
+        /** What was refused, in words that never contain the refused value. */
+        public String describe() {
+            String state = sqlState();
+            String what = switch (state) {
+                case "22001" -> "a value is longer than its column allows";
+                case "22021" -> "a text holds a character the database cannot store (such as U+0000)";
+                case "22003" -> "a number is out of range";
+                case "22P02", "22018" -> "a value has the wrong form for its column";
+                case "23502" -> "a required value is missing";
+                case "23505" -> "a value that must be unique is already taken";
+                case "23503" -> "a value refers to something that does not exist";
+                case "23514", "23513" -> "a value breaks a check constraint";
+                default -> state.startsWith("22") ? "a value is malformed for the database"
+                        : state.startsWith("23") ? "a value breaks an integrity constraint"
+                        : "the database refused a value";
+            };
+            return what + " (SQLSTATE " + state + ")";
         }
     }
 }

@@ -14,10 +14,13 @@ import dev.wabamigrator.support.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Intake of the commands topic: every kind of bad input gets a precise rejection (or the dead-letter topic when
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class IntakeMigrationCommandsIT {
     private static StepServer provider;
+    private static TestDatabase database;
     private static TestApp app;
     private static Commands commands;
     private static Events events;
@@ -33,7 +37,8 @@ class IntakeMigrationCommandsIT {
     @BeforeAll
     static void start() throws Exception {
         provider = new StepServer();
-        Map<String, String> properties = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), provider.url());
+        database = TestDatabase.h2();
+        Map<String, String> properties = TestApp.defaults(database, TestApp.uniqueSuffix(), provider.url());
         properties.put("app.kafka.topic.partitions", "1"); // every record on one partition: a stuck one would block all
         properties.put("app.intake.max-command-bytes", "2048");
         app = TestApp.start(properties);
@@ -185,7 +190,224 @@ class IntakeMigrationCommandsIT {
 
         assertThat(deadLetters.records()).noneMatch(r -> new String(r.value(), StandardCharsets.UTF_8).contains("good-after"));
         assertThat(deadLetters.records()).allSatisfy(r ->
-                assertThat(header(r, "waba-dlq-reason")).isIn("NOT_JSON", "NO_COMMAND_ID", "PAYLOAD_TOO_LARGE"));
+                assertThat(header(r, "waba-dlq-reason")).isIn("NOT_JSON", "NO_COMMAND_ID", "PAYLOAD_TOO_LARGE",
+                        "UNSTORABLE_VALUE"));
+    }
+
+    /** A record that must not stop intake: rejected with {@code outcome} as its code, or dead-lettered with it as reason. */
+    record Poison(String name, String key, byte[] value, String commandId, String outcome) {
+        static Poison rejected(String name, String key, String json, String commandId, String code) {
+            return new Poison(name, key, json.getBytes(StandardCharsets.UTF_8), commandId, code);
+        }
+
+        static Poison deadLettered(String name, String key, byte[] value, String reason) {
+            return new Poison(name, key, value, null, reason);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Poison> poison() {
+        String x = "x";
+        return Stream.of(
+                Poison.rejected("migrationId over 64", "447711000001",
+                        "{\"commandId\":\"p-mid\",\"type\":\"CancelMigration\",\"migrationId\":\"m-" + x.repeat(63) + "\"}",
+                        "p-mid", "SCHEMA_VIOLATION"),
+                Poison.rejected("type over 40", "447711000002",
+                        "{\"commandId\":\"p-type\",\"type\":\"" + "T".repeat(1500) + "\",\"migrationId\":\"m-" + x.repeat(200) + "\"}",
+                        "p-type", "UNKNOWN_COMMAND_TYPE"),
+                Poison.rejected("key over 100", "4".repeat(101), start("p-key", "m-p-key", "7711000003"), "p-key", "INVALID_KEY"),
+                Poison.rejected("key with a control character", "44\u00007711", start("p-key-nul", "m-p-key-nul", "7711000004"),
+                        "p-key-nul", "INVALID_KEY"),
+                Poison.rejected("custSpaceId over 64", "447711000005", """
+                        {"commandId":"p-space","type":"StartMigration","flow":"ALIBABA_CHATAPP",
+                         "phoneNumber":{"countryCode":"44","number":"7711000005"},"alibaba":{"custSpaceId":"%s"}}"""
+                        .formatted("c".repeat(65)), "p-space", "SCHEMA_VIOLATION"),
+                Poison.rejected("verifiedName over 200", "447711000006", """
+                        {"commandId":"p-name","type":"StartMigration","flow":"META_CLASSIC",
+                         "phoneNumber":{"countryCode":"44","number":"7711000006"},
+                         "meta":{"destinationWabaId":"1","displayPhoneNumber":"+44 7711","verifiedName":"%s","pin":"123456"}}"""
+                        .formatted("n".repeat(201)), "p-name", "SCHEMA_VIOLATION"),
+                Poison.rejected("phoneNumber as an array", "447711000007", """
+                        {"commandId":"p-array","type":"StartMigration","flow":"TEST_STEPS","phoneNumber":["44","7711000007"]}""",
+                        "p-array", "SCHEMA_VIOLATION"),
+                Poison.rejected("migrationId as a number", "447711000008",
+                        "{\"commandId\":\"p-number\",\"type\":\"ResumeMigration\",\"migrationId\":42}", "p-number", "SCHEMA_VIOLATION"),
+                Poison.rejected("meta as a string", "447711000009", """
+                        {"commandId":"p-meta","type":"StartMigration","flow":"TEST_STEPS",
+                         "phoneNumber":{"countryCode":"44","number":"7711000009"},"meta":"pin=123456"}""", "p-meta", "SCHEMA_VIOLATION"),
+                Poison.rejected("U+0000 in a text", "447711000010", """
+                        {"commandId":"p-nul","type":"StartMigration","flow":"TEST_STEPS",
+                         "phoneNumber":{"countryCode":"44","number":"7711000010"},"note":"a\\u0000b"}""", "p-nul", "SCHEMA_VIOLATION"),
+                Poison.rejected("huge reason", "447711000011",
+                        "{\"commandId\":\"p-reason\",\"type\":\"CancelMigration\",\"migrationId\":\"m-1\",\"reason\":\""
+                                + "r".repeat(1900) + "\"}", "p-reason", "SCHEMA_VIOLATION"),
+                Poison.deadLettered("commandId over 100", "447711000012",
+                        ("{\"commandId\":\"" + "c".repeat(101) + "\",\"type\":\"CancelMigration\"}").getBytes(StandardCharsets.UTF_8),
+                        "NO_COMMAND_ID"),
+                Poison.deadLettered("commandId as an object", "447711000013",
+                        "{\"commandId\":{\"id\":\"c\"},\"type\":\"CancelMigration\"}".getBytes(StandardCharsets.UTF_8), "NO_COMMAND_ID"),
+                Poison.deadLettered("a JSON array", "447711000014", "[{\"commandId\":\"c\"}]".getBytes(StandardCharsets.UTF_8),
+                        "NO_COMMAND_ID"),
+                Poison.deadLettered("bytes that are not UTF-8", "447711000015",
+                        new byte[] {'{', '"', 'c', (byte) 0xC3, (byte) 0x28, (byte) 0xFF, '"', ':', '1', '}'}, "NOT_JSON"),
+                Poison.deadLettered("key over 100 on an unreadable record", "5".repeat(150),
+                        "not json at all".getBytes(StandardCharsets.UTF_8), "NOT_JSON"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("poison")
+    void should_reject_or_dead_letter_poison_and_take_the_next_command(Poison poison) {
+        commands.send(poison.key(), poison.value());
+
+        if (poison.commandId() != null) {
+            JsonNode rejected = events.awaitRejection(poison.commandId());
+            assertThat(rejected.at("/data/reason/code").asText()).isEqualTo(poison.outcome());
+            assertThat(rejected.toString().length()).as("a bounded event").isLessThan(8000);
+            assertThat(rejected.at("/data/commandType").asText().length()).isLessThanOrEqualTo(130);
+            assertThat(rejected.at("/data/migrationId").asText().length()).isLessThanOrEqualTo(130);
+        } else {
+            ConsumerRecord<String, byte[]> dead = awaitDeadLetter(poison.key());
+            assertThat(header(dead, "waba-dlq-reason")).isEqualTo(poison.outcome());
+            assertThat(dead.value()).isEqualTo(poison.value());
+        }
+        assertNextGoodCommandIsProcessed(poison.name().replaceAll("[^A-Za-z0-9]", "-"));
+    }
+
+    @Test
+    void should_key_the_rejection_of_an_over_long_key_by_the_number() {
+        commands.send("9".repeat(300), start("long-key", "m-long-key", "7711000020"));
+
+        events.awaitRejection("long-key");
+        ConsumerRecord<String, byte[]> record = events.records().stream()
+                .filter(r -> new String(r.value(), StandardCharsets.UTF_8).contains("\"long-key\"")).findFirst().orElseThrow();
+        assertThat(record.key()).isEqualTo("447711000020");
+    }
+
+    @Test
+    void should_take_good_commands_on_other_keys_while_over_long_fields_arrive() {
+        long started = System.nanoTime();
+        for (int i = 0; i < 6; i++) {
+            commands.send("k".repeat(120) + i, start("burst-key-" + i, "m-burst-key-" + i, "77120000" + (10 + i)));
+            commands.send("4477120001" + i, "{\"commandId\":\"burst-type-" + i + "\",\"type\":\"" + "T".repeat(60)
+                    + "\",\"migrationId\":\"" + "m".repeat(80) + "\"}");
+        }
+        for (int i = 0; i < 18; i++) {
+            commands.send("4477130000" + (10 + i), start("burst-good-" + i, "m-burst-good-" + i, "77130000" + (10 + i)));
+        }
+        for (int i = 0; i < 18; i++) {
+            events.awaitType("m-burst-good-" + i, "waba.migration.accepted");
+        }
+        System.out.printf("18 good commands after 12 poison records taken in within %d ms%n",
+                (System.nanoTime() - started) / 1_000_000);
+        assertThat(events.ofType("waba.migration.command.rejected"))
+                .filteredOn(e -> e.at("/data/commandId").asText().startsWith("burst-")).hasSize(12);
+    }
+
+    @Test
+    void should_reject_a_command_whose_values_the_database_refuses() throws Exception {
+        // the database itself says no (SQLSTATE 23513/23514), as it would to a value no check in front of it caught
+        try (var connection = database.connect(); var statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE migration ADD CONSTRAINT test_refuses_params CHECK (params NOT LIKE '%refuse-me%')");
+        }
+        commands.send("447711000030", """
+                {"commandId":"refused-params","type":"StartMigration","migrationId":"m-refused","flow":"TEST_STEPS",
+                 "phoneNumber":{"countryCode":"44","number":"7711000030"},"note":"refuse-me"}""");
+
+        JsonNode rejected = events.awaitRejection("refused-params");
+        assertThat(rejected.at("/data/reason/code").asText()).isEqualTo("UNSTORABLE_VALUE");
+        assertThat(rejected.at("/data/reason/message").asText()).contains("check constraint").contains("SQLSTATE 2351");
+        assertNextGoodCommandIsProcessed("refused-params");
+        // recorded as rejected: the same commandId again changes nothing and emits nothing
+        commands.send("447711000030", "{\"commandId\":\"refused-params\",\"type\":\"ResumeMigration\",\"migrationId\":\"m-x\"}");
+        assertNextGoodCommandIsProcessed("refused-params-again");
+        assertThat(events.all()).filteredOn(e -> "refused-params".equals(e.at("/data/commandId").asText())).hasSize(1);
+    }
+
+    @Test
+    void should_dead_letter_without_its_pin_a_command_the_database_refuses_even_as_a_rejection() throws Exception {
+        try (var connection = database.connect(); var statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE processed_command ADD CONSTRAINT test_refuses_id CHECK (command_id NOT LIKE 'refused-id%')");
+        }
+        commands.send("447711000031", """
+                {"commandId":"refused-id-1","type":"StartMigration","migrationId":"m-refused-id","flow":"TEST_STEPS",
+                 "phoneNumber":{"countryCode":"44","number":"7711000031"},"meta":{"pin":"246810"}}""");
+
+        ConsumerRecord<String, byte[]> dead = awaitDeadLetter("447711000031");
+        assertThat(header(dead, "waba-dlq-reason")).isEqualTo("UNSTORABLE_VALUE");
+        assertThat(header(dead, "waba-dlq-message")).contains("check constraint");
+        assertThat(header(dead, "waba-dlq-redacted")).isEqualTo("meta.pin");
+        JsonNode copy = dev.wabamigrator.support.KafkaClients.parse(dead.value());
+        assertThat(copy.at("/commandId").asText()).isEqualTo("refused-id-1");
+        assertThat(copy.at("/meta").has("pin")).isFalse();
+        assertNoSecretIn(dead, "246810");
+        assertNextGoodCommandIsProcessed("refused-id");
+    }
+
+    @Test
+    void should_take_secrets_out_of_dead_lettered_records() {
+        commands.send("447711000040", """
+                {"commandId":7,"type":"SubmitVerificationCode","migrationId":"m-1","code":"482913"}""");
+        commands.send("447711000041", """
+                {"type":"StartMigration","flow":"META_CLASSIC","meta":{"destinationWabaId":"1","pin":"314159"}}""");
+        commands.send("447711000042", "{\"commandId\":\"cut\",\"type\":\"StartMigration\",\"meta\":{\"pin\":\"975310\"");
+
+        ConsumerRecord<String, byte[]> code = awaitDeadLetter("447711000040");
+        assertThat(header(code, "waba-dlq-redacted")).isEqualTo("code");
+        assertThat(dev.wabamigrator.support.KafkaClients.parse(code.value()).at("/migrationId").asText()).isEqualTo("m-1");
+        assertNoSecretIn(code, "482913");
+
+        ConsumerRecord<String, byte[]> pin = awaitDeadLetter("447711000041");
+        assertThat(header(pin, "waba-dlq-redacted")).isEqualTo("meta.pin");
+        assertThat(dev.wabamigrator.support.KafkaClients.parse(pin.value()).at("/meta/destinationWabaId").asText()).isEqualTo("1");
+        assertNoSecretIn(pin, "314159");
+
+        ConsumerRecord<String, byte[]> cut = awaitDeadLetter("447711000042");
+        assertThat(header(cut, "waba-dlq-reason")).isEqualTo("NOT_JSON");
+        assertThat(header(cut, "waba-dlq-redacted")).isEqualTo("text");
+        assertThat(new String(cut.value(), StandardCharsets.UTF_8)).contains("\"commandId\":\"cut\"");
+        assertNoSecretIn(cut, "975310");
+        assertNextGoodCommandIsProcessed("redacted");
+    }
+
+    @Test
+    void should_give_dead_letter_reasons_as_readable_strings_on_kafka() {
+        commands.send("447711000050", "{\"no\":\"command id\"}");
+
+        ConsumerRecord<String, byte[]> dead = awaitDeadLetter("447711000050");
+        // read with a plain Kafka consumer: every waba-dlq-* header is there, as strict UTF-8 text
+        for (String name : new String[] {"waba-dlq-reason", "waba-dlq-message", "waba-dlq-topic", "waba-dlq-partition",
+                "waba-dlq-offset"}) {
+            var header = dead.headers().lastHeader(name);
+            assertThat(header).as(name).isNotNull();
+            assertThat(strictUtf8(header.value())).as(name).isNotBlank().doesNotContainPattern("\\p{Cntrl}");
+        }
+        assertThat(header(dead, "waba-dlq-reason")).isEqualTo("NO_COMMAND_ID");
+        assertThat(header(dead, "waba-dlq-partition")).isEqualTo("0");
+        assertThat(Long.parseLong(header(dead, "waba-dlq-offset"))).isNotNegative();
+        assertThat(dead.headers().lastHeader("waba-dlq-redacted")).as("nothing to take out").isNull();
+    }
+
+    private static ConsumerRecord<String, byte[]> awaitDeadLetter(String key) {
+        return await().atMost(Duration.ofSeconds(30))
+                .until(() -> deadLetters.records().stream().filter(r -> key.equals(r.key())).findFirst(),
+                        java.util.Optional::isPresent).get();
+    }
+
+    private static void assertNoSecretIn(ConsumerRecord<String, byte[]> record, String secret) {
+        assertThat(new String(record.value(), StandardCharsets.UTF_8)).doesNotContain(secret);
+        record.headers().forEach(h -> assertThat(new String(h.value(), StandardCharsets.UTF_8)).as(h.key()).doesNotContain(secret));
+    }
+
+    private static String strictUtf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new AssertionError("not UTF-8 text", e);
+        }
     }
 
     private static String header(ConsumerRecord<String, byte[]> record, String name) {

@@ -46,9 +46,13 @@ class ClaimHeartbeatTest {
         Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
         ManualClock clock = new ManualClock();
         ObjectMapper json = new ObjectMapper();
-        MigrationStore store = new MigrationStore(new Sql(dataSource), new SecretBox("test-key"), json, clock);
+        Sql sql = new Sql(dataSource);
+        MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, clock);
         Duration lease = Duration.ofSeconds(30);
-        MigrationScheduler scheduler = new MigrationScheduler(store, clock, 10, 10, lease);
+        java.util.Properties flows = new java.util.Properties();
+        flows.setProperty(FlowRegistry.PREFIX + "TEST_STEPS", "one,two,three");
+        MigrationScheduler scheduler = new MigrationScheduler(store,
+                new dev.wabamigrator.event.MigrationEvents(json, sql, "/test"), new FlowRegistry(flows), clock, 10, 10, lease);
 
         Migration m = new Migration();
         m.clock = clock;

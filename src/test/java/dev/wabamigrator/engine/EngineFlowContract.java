@@ -9,6 +9,11 @@ import dev.wabamigrator.support.KafkaClients.Events;
 import dev.wabamigrator.support.StepServer;
 import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +30,7 @@ abstract class EngineFlowContract {
     private static final AtomicInteger NUMBERS = new AtomicInteger(5550000);
 
     private StepServer provider;
+    private TestDatabase db;
     private TestApp app;
     private Commands commands;
     private Events events;
@@ -34,7 +40,8 @@ abstract class EngineFlowContract {
     @BeforeAll
     void start() throws Exception {
         provider = new StepServer();
-        Map<String, String> properties = TestApp.defaults(database(), TestApp.uniqueSuffix(), provider.url());
+        db = database();
+        Map<String, String> properties = TestApp.defaults(db, TestApp.uniqueSuffix(), provider.url());
         app = TestApp.start(properties);
         commands = new Commands(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.commands"));
         events = new Events(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.events"));
@@ -268,5 +275,95 @@ abstract class EngineFlowContract {
         assertThat(provider.calls("one", "m-fail")).isEqualTo(1);
         assertThat(provider.calls("two", "m-fail")).isEqualTo(1);
         assertThat(provider.calls("three", "m-fail")).isEqualTo(2);
+    }
+
+    /** Writes a migration row the way a damaged database or a changed key leaves it: due an hour ago. */
+    private void writeRow(String migrationId, String flow, String state, String params, String secrets) throws Exception {
+        String number = "650" + NUMBERS.incrementAndGet();
+        OffsetDateTime anHourAgo = OffsetDateTime.now(ZoneOffset.UTC).minusHours(1);
+        try (Connection connection = db.connect();
+             PreparedStatement insert = connection.prepareStatement("""
+                     INSERT INTO migration (migration_id, flow, country_code, national_number, phone_e164, active_phone,
+                         state, step, attempt, params, secrets, result, next_attempt_at, version, created_at, updated_at)
+                     VALUES (?, ?, '1', ?, ?, ?, ?, 'two', 0, ?, ?, '{}', ?, 3, ?, ?)""")) {
+            insert.setString(1, migrationId);
+            insert.setString(2, flow);
+            insert.setString(3, number);
+            insert.setString(4, "1" + number);
+            insert.setString(5, "1" + number);
+            insert.setString(6, state);
+            insert.setString(7, params);
+            insert.setString(8, secrets);
+            insert.setObject(9, anHourAgo);
+            insert.setObject(10, anHourAgo);
+            insert.setObject(11, anHourAgo);
+            insert.executeUpdate();
+        }
+    }
+
+    private String column(String migrationId, String column) throws Exception {
+        try (Connection connection = db.connect();
+             PreparedStatement select = connection.prepareStatement("SELECT " + column + " FROM migration WHERE migration_id = ?")) {
+            select.setString(1, migrationId);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? row.getString(1) : null;
+            }
+        }
+    }
+
+    @Test
+    void should_set_unreadable_rows_aside_for_a_person_while_the_others_complete() throws Exception {
+        // sealed under another key: the same format, a different SECRETS_KEY
+        String otherKeysSecret = new SecretBox("a-key-that-was-replaced").encrypt("{\"pin\":\"135790\"}", "m-old-key");
+        writeRow("m-old-key", "TEST_STEPS", "RUNNING", "{}", otherKeysSecret);
+        writeRow("m-bad-params", "TEST_STEPS", "RUNNING", "{not json", null);
+        writeRow("m-params-array", "TEST_STEPS", "RUNNING", "[1,2]", null);
+        writeRow("m-bad-state", "TEST_STEPS", "PAUSED", "{}", null);
+        writeRow("m-bad-flow", "NO_SUCH_FLOW", "RUNNING", "{}", null);
+        startMigration("TEST_STEPS", "m-beside-1");
+        startMigration("TEST_STEPS", "m-beside-2");
+
+        events.awaitType("m-beside-1", "waba.migration.completed");
+        events.awaitType("m-beside-2", "waba.migration.completed");
+        for (String id : new String[] {"m-old-key", "m-bad-params", "m-params-array", "m-bad-state", "m-bad-flow"}) {
+            JsonNode waiting = awaitWaiting(id, "HUMAN_ACTION", 1);
+            assertThat(waiting.at("/data/error/code").asText()).as(id).isEqualTo("UNREADABLE_STATE");
+            assertThat(waiting.at("/data/state").asText()).isEqualTo("AWAITING_INPUT");
+            assertThat(waiting.at("/data/step").asText()).isEqualTo("two");
+            assertThat(waiting.at("/data/phoneNumber/e164").asText()).isEqualTo(column(id, "phone_e164"));
+            assertThat(column(id, "state")).isEqualTo("AWAITING_INPUT");
+            assertThat(column(id, "awaiting")).isEqualTo("HUMAN_ACTION");
+            assertThat(column(id, "next_attempt_at")).as("nothing due: no claim loop").isNull();
+        }
+        assertThat(awaitWaiting("m-old-key", "HUMAN_ACTION", 1).at("/data/error/message").asText()).contains("decrypted");
+        assertThat(awaitWaiting("m-bad-flow", "HUMAN_ACTION", 1).at("/data/flow").asText()).isEqualTo("NO_SUCH_FLOW");
+        assertThat(column("m-old-key", "secrets")).as("kept for a repair").isEqualTo(otherKeysSecret);
+        assertThat(provider.calls("two", "m-old-key") + provider.calls("two", "m-bad-params")).isZero();
+
+        // a command for it is rejected rather than breaking intake, and says why
+        send("1", "ResumeMigration", "m-bad-params", "resume-unreadable", "");
+        JsonNode rejected = events.awaitRejection("resume-unreadable");
+        assertThat(rejected.at("/data/reason/code").asText()).isEqualTo("INVALID_STATE");
+        assertThat(rejected.at("/data/reason/message").asText()).contains("params cannot be read");
+        assertThat(events.all().toString()).doesNotContain("135790").doesNotContain(otherKeysSecret);
+        // each is announced once: set aside, it is no longer claimed
+        assertThat(events.forMigration("m-old-key")).hasSize(1);
+    }
+
+    @Test
+    void should_reject_what_the_database_could_not_store_and_take_the_next_command() {
+        // U+0000 cannot be stored by PostgreSQL, and these fields overflow their columns (type 40, migrationId 64)
+        commands.send("1", """
+                {"commandId":"nul-text","type":"StartMigration","migrationId":"m-nul","flow":"TEST_STEPS",
+                 "phoneNumber":{"countryCode":"1","number":"6505559001"},"note":"a\\u0000b"}""");
+        commands.send("1", "{\"commandId\":\"long-type\",\"type\":\"" + "T".repeat(500) + "\",\"migrationId\":\""
+                + "m".repeat(500) + "\"}");
+        commands.send("k".repeat(101), "{\"commandId\":\"long-key\",\"type\":\"ResumeMigration\",\"migrationId\":\"m-none\"}");
+
+        assertThat(events.awaitRejection("nul-text").at("/data/reason/code").asText()).isEqualTo("SCHEMA_VIOLATION");
+        assertThat(events.awaitRejection("long-type").at("/data/reason/code").asText()).isEqualTo("UNKNOWN_COMMAND_TYPE");
+        assertThat(events.awaitRejection("long-key").at("/data/reason/code").asText()).isEqualTo("INVALID_KEY");
+        startMigration("TEST_STEPS", "m-after-poison");
+        events.awaitType("m-after-poison", "waba.migration.accepted");
     }
 }

@@ -175,7 +175,10 @@ class MessageSchemasTest {
             assertThat(example.path("payload").isTextual()).isTrue();
             reasons.add(example.at("/headers/waba-dlq-reason").asText());
         }
-        assertThat(reasons).containsExactlyInAnyOrder("NOT_JSON", "NO_COMMAND_ID", "PAYLOAD_TOO_LARGE", "PROCESSING_ERROR");
+        Set<String> declared = new TreeSet<>();
+        headersSchema.at("/properties/waba-dlq-reason/enum").forEach(reason -> declared.add(reason.asText()));
+        assertThat(declared).contains("NOT_JSON", "NO_COMMAND_ID", "PAYLOAD_TOO_LARGE", "UNSTORABLE_VALUE", "PROCESSING_ERROR");
+        assertThat(reasons).isEqualTo(declared);
     }
 
     @Test
