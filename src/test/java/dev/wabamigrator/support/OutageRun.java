@@ -17,7 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * ALIBABA_CHATAPP migrations through the real service (in this JVM, on its built-in cams sandbox with latency),
@@ -45,6 +48,7 @@ public final class OutageRun implements AutoCloseable {
     private final Map<String, String> phones = new LinkedHashMap<>(); // migrationId -> phone
     private final Set<String> answeredWaits = new HashSet<>();
     private final Map<String, Long> completedAt = new HashMap<>();
+    private boolean answering = true;
 
     /** Starts the service with the test defaults plus these properties, the sandbox on and health served. */
     public OutageRun(TestDatabase database, Map<String, String> extra, Duration camsLatency) throws Exception {
@@ -64,7 +68,7 @@ public final class OutageRun implements AutoCloseable {
         this.cams = app.bean("alibabaSandbox", AlibabaSandbox.class);
         this.commands = new Commands(p.get("app.kafka.brokers"), p.get("app.kafka.topic.commands"));
         this.events = new Events(p.get("app.kafka.brokers"), p.get("app.kafka.topic.events"));
-        this.readiness = new ReadinessProbe(managementPort, Duration.ofMillis(100), Duration.ofSeconds(1));
+        this.readiness = new ReadinessProbe(managementPort, Duration.ofMillis(100), Duration.ofSeconds(3));
     }
 
     public TestApp app() {
@@ -96,8 +100,16 @@ public final class OutageRun implements AutoCloseable {
         return phones.size();
     }
 
+    /** Whether the customer answers code waits (not while the commands topic cannot take them). */
+    public void answering(boolean answering) {
+        this.answering = answering;
+    }
+
     /** The customer: each code wait seen on the events topic gets the code the sandbox sent to the number. */
     public void answerCodes() {
+        if (!answering) {
+            return;
+        }
         for (JsonNode event : events.ofType(AWAITING)) {
             String eventId = event.path("id").asText();
             if (!"VERIFICATION_CODE".equals(event.at("/data/awaiting/kind").asText()) || answeredWaits.contains(eventId)) {
@@ -110,6 +122,22 @@ public final class OutageRun implements AutoCloseable {
                     {"commandId":"code-%s","type":"SubmitVerificationCode","migrationId":"%s","code":"%s"}"""
                     .formatted(eventId, migrationId, code));
             answeredWaits.add(eventId);
+        }
+    }
+
+    /**
+     * Waits for the condition, polling every {@code poll} and answering code waits on the way; on time-out the
+     * failure tells the readiness timeline and where the migrations are.
+     */
+    public void await(String what, Duration atMost, Duration poll, Callable<Boolean> condition) throws Exception {
+        try {
+            Awaitility.await(what).atMost(atMost).pollInterval(poll).until(() -> {
+                answerCodes();
+                return condition.call();
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n  " + readiness + "\n  completed " + completed().size() + "/"
+                    + phones.size() + ", rows " + statesInDatabase(), e);
         }
     }
 

@@ -68,6 +68,32 @@ public final class ReadinessProbe implements AutoCloseable {
                 .count();
     }
 
+    /** The timeline as runs of one status, for failure messages: "UP x12 (1200 ms), DOWN x3 (...)". */
+    @Override
+    public String toString() {
+        StringBuilder out = new StringBuilder();
+        Sample start = null;
+        int n = 0;
+        Sample previous = null;
+        for (Sample s : samples) {
+            if (start != null && s.status() != start.status()) {
+                out.append(start.status()).append(" x").append(n).append(" (")
+                        .append((previous.nanos() - start.nanos()) / 1_000_000).append(" ms), ");
+                start = null;
+            }
+            if (start == null) {
+                start = s;
+                n = 0;
+            }
+            n++;
+            previous = s;
+        }
+        if (start != null) {
+            out.append(start.status()).append(" x").append(n);
+        }
+        return "readiness " + out;
+    }
+
     @Override
     public void close() {
         timer.shutdownNow();

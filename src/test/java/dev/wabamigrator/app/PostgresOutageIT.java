@@ -1,0 +1,114 @@
+package dev.wabamigrator.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.wabamigrator.support.OutageRun;
+import dev.wabamigrator.support.PostgresCluster;
+import dev.wabamigrator.support.ReadinessProbe;
+import dev.wabamigrator.support.ReadinessProbe.Status;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 8, database outage: the service runs on a PostgreSQL cluster of its own, restarted with
+ * {@code pg_ctlcluster restart} once while commands are arriving (intake) and once while workers are recording step
+ * outcomes. Every migration must complete, every recorded event must reach the events topic (duplicates only as
+ * exact re-publications), no non-idempotent cams call may go out twice, and readiness must go DOWN during the
+ * restart and UP after it.
+ */
+class PostgresOutageIT {
+    private static final int MIGRATIONS = 40;
+
+    private PostgresCluster cluster;
+    private OutageRun run;
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (run != null) {
+                run.close();
+            }
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
+        }
+    }
+
+    @Test
+    void should_take_in_every_command_sent_while_the_database_restarts() throws Exception {
+        cluster = PostgresCluster.create();
+        run = new OutageRun(cluster.database(), Map.of(), Duration.ofMillis(50));
+        ReadinessProbe readiness = run.readiness();
+        run.await("ready before the restart", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> readiness.last() == Status.UP);
+        for (int i = 0; i < MIGRATIONS / 4; i++) {
+            run.start(i);
+        }
+
+        // commands keep arriving, one every 50 ms, for as long as the restart takes
+        long restarted = System.nanoTime();
+        Process restart = cluster.restartInBackground();
+        run.await("the restart done while commands kept arriving", Duration.ofSeconds(60), Duration.ofMillis(50), () -> {
+            if (run.started() < MIGRATIONS) {
+                run.start(run.started());
+            }
+            return !restart.isAlive();
+        });
+        long restartDone = System.nanoTime();
+        assertThat(restart.exitValue()).as("pg_ctlcluster restart").isZero();
+        int sentDuringRestart = run.started() - MIGRATIONS / 4;
+        while (run.started() < MIGRATIONS) {
+            run.start(run.started());
+        }
+
+        finish("intake", restarted, restartDone, "commands sent during the restart=" + sentDuringRestart);
+    }
+
+    @Test
+    void should_complete_every_migration_when_the_database_restarts_while_steps_are_recorded() throws Exception {
+        cluster = PostgresCluster.create();
+        run = new OutageRun(cluster.database(), Map.of("app.scheduler.workers", "16"), Duration.ofMillis(200));
+        ReadinessProbe readiness = run.readiness();
+        run.await("ready before the restart", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> readiness.last() == Status.UP);
+        for (int i = 0; i < MIGRATIONS; i++) {
+            run.start(i);
+        }
+        run.await("a quarter of the migrations completed, the rest in flight", Duration.ofSeconds(60),
+                Duration.ofMillis(50), () -> run.completed().size() >= MIGRATIONS / 4);
+        Map<String, Integer> rowsAtRestart = run.statesInDatabase();
+
+        long restarted = System.nanoTime();
+        cluster.restart();
+        long restartDone = System.nanoTime();
+
+        finish("step-recording", restarted, restartDone, "rows at the restart=" + rowsAtRestart);
+    }
+
+    /** Waits for readiness DOWN then UP and for every migration, checks the run, prints one summary line. */
+    private void finish(String name, long restarted, long restartDone, String detail) throws Exception {
+        ReadinessProbe readiness = run.readiness();
+        run.await("readiness DOWN during the restart", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> readiness.first(Status.DOWN, restarted) != null);
+        long firstDown = readiness.first(Status.DOWN, restarted).nanos();
+        run.await("readiness UP after the restart", Duration.ofSeconds(60), Duration.ofMillis(100),
+                () -> readiness.first(Status.UP, firstDown) != null);
+        long upAgain = readiness.first(Status.UP, firstDown).nanos();
+        run.await("every migration completed after the restart", Duration.ofSeconds(120), Duration.ofMillis(100),
+                run::allCompleted);
+        OutageRun.Figures figures = run.verify();
+        System.out.printf("POSTGRES-OUTAGE [%s] N=%d %s | %s | %s | pg_ctlcluster restart took %d ms | readiness DOWN "
+                        + "%d ms after the restart began, DOWN for %d ms (no answer within 1 s: %d probes) | restart "
+                        + "to all completed=%d ms%n",
+                name, MIGRATIONS, cluster.describe(), figures, detail, ms(restarted, restartDone),
+                ms(restarted, firstDown), ms(firstDown, upAgain),
+                readiness.count(Status.NO_ANSWER, restarted, upAgain), ms(restarted, run.lastCompletedAt()));
+    }
+
+    private static long ms(long from, long to) {
+        return Duration.ofNanos(to - from).toMillis();
+    }
+}
