@@ -101,7 +101,7 @@ class PostgresOutageIT {
                 run::allCompleted);
         OutageRun.Figures figures = run.verify();
         System.out.printf("POSTGRES-OUTAGE [%s] N=%d %s | %s | %s | pg_ctlcluster restart took %d ms | readiness DOWN "
-                        + "%d ms after the restart began, DOWN for %d ms (no answer within 1 s: %d probes) | restart "
+                        + "%d ms after the restart began, DOWN for %d ms (no answer within 3 s: %d probes) | restart "
                         + "to all completed=%d ms%n",
                 name, MIGRATIONS, cluster.describe(), figures, detail, ms(restarted, restartDone),
                 ms(restarted, firstDown), ms(firstDown, upAgain),

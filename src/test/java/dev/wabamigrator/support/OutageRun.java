@@ -177,8 +177,8 @@ public final class OutageRun implements AutoCloseable {
                           int duplicates, int maxNonIdempotentCallsPerNumber) {
         @Override
         public String toString() {
-            return "migrations started/completed=%d/%d | events expected (outbox rows)=%d, seen=%d (distinct %d), "
-                    + "duplicates=%d (all exact re-publications) | non-idempotent cams calls per number (max)=%d"
+            return ("migrations started/completed=%d/%d | events expected (outbox rows)=%d, seen=%d (distinct %d), "
+                    + "duplicates=%d (all exact re-publications) | non-idempotent cams calls per number (max)=%d")
                     .formatted(started, completed, eventsExpected, eventsSeen, distinctSeen, duplicates,
                             maxNonIdempotentCallsPerNumber);
         }
