@@ -51,7 +51,7 @@ class KafkaOutageIT {
                 Path.of("target", "outage")).start();
         run = new OutageRun(TestDatabase.h2(), Map.of(
                 "app.kafka.brokers", broker.bootstrapServers(),
-                "app.scheduler.workers", "16"), CAMS_LATENCY);
+                "app.scheduler.workers", "16"), CAMS_LATENCY, Duration.ofMillis(200));
         ReadinessProbe readiness = run.readiness();
         run.await("ready before the outage", Duration.ofSeconds(30), Duration.ofMillis(100),
                 () -> readiness.last() == Status.UP);
@@ -91,10 +91,10 @@ class KafkaOutageIT {
 
         System.out.printf("KAFKA-OUTAGE N=%d camsLatency=%dms outage=%ds | %s | completed before the kill=%d, rows at the "
                         + "kill=%s, rows when the broker came back=%s | readiness DOWN %d ms after the kill, DOWN for "
-                        + "%d ms, UP %d ms after the broker answered | broker restart to all completed=%d ms%n",
+                        + "%d ms, UP %d ms after the broker answered | broker start took %d ms, start to all completed=%d ms%n",
                 MIGRATIONS, CAMS_LATENCY.toMillis(), OUTAGE.toSeconds(), figures, completedBeforeOutage, statesAtKill,
                 statesBeforeRestart, ms(killed, firstDown), ms(firstDown, upAgain), ms(brokerUp, upAgain),
-                ms(restarted, run.lastCompletedAt()));
+                ms(restarted, brokerUp), ms(restarted, run.lastCompletedAt()));
     }
 
     private static long ms(long from, long to) {

@@ -7,6 +7,8 @@ import dev.wabamigrator.support.PostgresCluster;
 import dev.wabamigrator.support.ReadinessProbe;
 import dev.wabamigrator.support.ReadinessProbe.Status;
 import java.time.Duration;
+import org.apache.camel.api.management.ManagedCamelContext;
+import org.apache.camel.api.management.mbean.ManagedRouteMBean;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresOutageIT {
     private static final int MIGRATIONS = 40;
+    /** The database is gone for a few hundred milliseconds of a restart: readiness is asked often enough to see it. */
+    private static final Duration PROBE_PERIOD = Duration.ofMillis(20);
 
     private PostgresCluster cluster;
     private OutageRun run;
@@ -40,7 +44,7 @@ class PostgresOutageIT {
     @Test
     void should_take_in_every_command_sent_while_the_database_restarts() throws Exception {
         cluster = PostgresCluster.create();
-        run = new OutageRun(cluster.database(), Map.of(), Duration.ofMillis(50));
+        run = new OutageRun(cluster.database(), Map.of(), Duration.ofMillis(50), PROBE_PERIOD);
         ReadinessProbe readiness = run.readiness();
         run.await("ready before the restart", Duration.ofSeconds(30), Duration.ofMillis(100),
                 () -> readiness.last() == Status.UP);
@@ -48,12 +52,15 @@ class PostgresOutageIT {
             run.start(i);
         }
 
-        // commands keep arriving, one every 50 ms, for as long as the restart takes
+        // once readiness shows the database gone, the rest of the commands arrive in a burst (3 every 20 ms)
+        run.answering(false); // quick polls while the burst goes out; the customer answers afterwards
         long restarted = System.nanoTime();
         Process restart = cluster.restartInBackground();
-        run.await("the restart done while commands kept arriving", Duration.ofSeconds(60), Duration.ofMillis(50), () -> {
-            if (run.started() < MIGRATIONS) {
-                run.start(run.started());
+        run.await("the restart done while commands kept arriving", Duration.ofSeconds(60), Duration.ofMillis(20), () -> {
+            if (readiness.first(Status.DOWN, restarted) != null) {
+                for (int k = 0; k < 3 && run.started() < MIGRATIONS; k++) {
+                    run.start(run.started());
+                }
             }
             return !restart.isAlive();
         });
@@ -63,14 +70,23 @@ class PostgresOutageIT {
         while (run.started() < MIGRATIONS) {
             run.start(run.started());
         }
+        run.answering(true);
+        ManagedRouteMBean intake = run.app().context().getCamelContextExtension()
+                .getContextPlugin(ManagedCamelContext.class).getManagedRoute("intake-migration-commands");
 
         finish("intake", restarted, restartDone, "commands sent during the restart=" + sentDuringRestart);
+        System.out.printf("POSTGRES-OUTAGE [intake] intake route: %d redeliveries, %d exchanges failed (record polled "
+                + "again), %d completed%n", intake.getRedeliveries(), intake.getExchangesFailed(),
+                intake.getExchangesCompleted());
+        assertThat(intake.getRedeliveries() + intake.getExchangesFailed())
+                .as("commands reached the intake while the database was down").isPositive();
     }
 
     @Test
     void should_complete_every_migration_when_the_database_restarts_while_steps_are_recorded() throws Exception {
         cluster = PostgresCluster.create();
-        run = new OutageRun(cluster.database(), Map.of("app.scheduler.workers", "16"), Duration.ofMillis(200));
+        run = new OutageRun(cluster.database(), Map.of("app.scheduler.workers", "16"), Duration.ofMillis(200),
+                PROBE_PERIOD);
         ReadinessProbe readiness = run.readiness();
         run.await("ready before the restart", Duration.ofSeconds(30), Duration.ofMillis(100),
                 () -> readiness.last() == Status.UP);

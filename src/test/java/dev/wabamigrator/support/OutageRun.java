@@ -50,8 +50,12 @@ public final class OutageRun implements AutoCloseable {
     private final Map<String, Long> completedAt = new HashMap<>();
     private boolean answering = true;
 
-    /** Starts the service with the test defaults plus these properties, the sandbox on and health served. */
-    public OutageRun(TestDatabase database, Map<String, String> extra, Duration camsLatency) throws Exception {
+    /**
+     * Starts the service with the test defaults plus these properties, the sandbox on and health served, probed
+     * every {@code probePeriod} (short enough to see an outage of a few hundred milliseconds).
+     */
+    public OutageRun(TestDatabase database, Map<String, String> extra, Duration camsLatency, Duration probePeriod)
+            throws Exception {
         this.database = database;
         Map<String, String> p = TestApp.defaults(database, TestApp.uniqueSuffix(), null);
         int managementPort = TestApp.freePort();
@@ -68,7 +72,7 @@ public final class OutageRun implements AutoCloseable {
         this.cams = app.bean("alibabaSandbox", AlibabaSandbox.class);
         this.commands = new Commands(p.get("app.kafka.brokers"), p.get("app.kafka.topic.commands"));
         this.events = new Events(p.get("app.kafka.brokers"), p.get("app.kafka.topic.events"));
-        this.readiness = new ReadinessProbe(managementPort, Duration.ofMillis(100), Duration.ofSeconds(3));
+        this.readiness = new ReadinessProbe(managementPort, probePeriod, Duration.ofSeconds(3));
     }
 
     public TestApp app() {
