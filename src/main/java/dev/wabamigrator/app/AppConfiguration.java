@@ -179,7 +179,9 @@ public class AppConfiguration implements CamelConfiguration {
                 settings.integer("app.intake.max-command-bytes")));
         registry.bind("outboxPublisher", new OutboxPublisher(sql, clock, scheduler.instanceId(),
                 settings.integer("app.outbox.batch-size"), settings.millis("app.outbox.lease-ms")));
-        registry.bind("databaseHealthCheck", new DatabaseHealthCheck(dataSource));
+        HikariDataSource healthDataSource = healthDataSource(dataSource);
+        resources.add(healthDataSource);
+        registry.bind("databaseHealthCheck", new DatabaseHealthCheck(healthDataSource));
         registry.bind("kafkaHealthCheck", new KafkaHealthCheck(admin));
 
         if (jolokia != null) {
@@ -285,6 +287,22 @@ public class AppConfiguration implements CamelConfiguration {
         config.setPassword(settings.get("app.db.password", ""));
         config.setMaximumPoolSize(settings.integer("app.db.pool-size"));
         config.setPoolName("waba-db");
+        return new HikariDataSource(config);
+    }
+
+    /**
+     * One connection of its own for the readiness check, failing within a second: borrowed from the main pool it
+     * would wait the pool's connection timeout while the database is down (the probe gives up first and never sees
+     * DOWN), and could report DOWN when the pool is merely busy under load.
+     */
+    private static HikariDataSource healthDataSource(HikariDataSource main) {
+        HikariConfig config = new HikariConfig();
+        main.copyStateTo(config);
+        config.setPoolName("waba-db-health");
+        config.setMaximumPoolSize(1);
+        config.setConnectionTimeout(1000);
+        config.setValidationTimeout(1000);
+        config.setInitializationFailTimeout(-1); // the check reports a database that is down; start-up does not wait
         return new HikariDataSource(config);
     }
 

@@ -51,6 +51,11 @@ public final class StepRecorder {
 
     /** Records an exception that escaped a step (after any redelivery): retry later, or ask a person. */
     public void recordFailure(Migration m, Throwable failure) {
+        if (m.claimLost) {
+            LOG.warn("migration {} not recorded ({}); it runs again from its last recorded step once its claim runs out",
+                    m.migrationId, failure.toString());
+            return;
+        }
         LOG.warn("migration {} step {} failed: {}", m.migrationId, m.step, failure.toString());
         apply(m, retryPolicy.outcomeForFailure(failure, m));
     }
@@ -138,13 +143,21 @@ public final class StepRecorder {
             metrics.providerError(m.flow, m.step, f.error());
             out.add(event(EventTypes.FAILED, m, Details.none().error(f.error()), now));
         }
-        boolean written = store.sql().inTransaction(connection -> {
-            if (!store.update(connection, m, now)) {
-                return false;
-            }
-            events.add(connection, out, now);
-            return true;
-        });
+        boolean written;
+        try {
+            written = store.sql().inTransaction(connection -> {
+                if (!store.update(connection, m, now)) {
+                    return false;
+                }
+                events.add(connection, out, now);
+                return true;
+            });
+        } catch (RuntimeException e) {
+            // the write failed (database gone mid-transaction): our copy is now ahead of the row (next step, version),
+            // so nothing more may be written from it; the claim runs out and the step runs again from the row
+            m.claimLost = true;
+            throw e;
+        }
         if (!written) {
             // a command (cancel) or another worker changed the row: our copy is stale, stop here
             m.claimLost = true;

@@ -42,6 +42,15 @@ public final class ChildJvm implements AutoCloseable {
         try (Writer out = Files.newBufferedWriter(propertiesFile)) {
             file.store(out, "properties of the child JVM logging to " + log.getFileName());
         }
+        return startMain(ChildJvm.class, List.of(propertiesFile.toAbsolutePath().toString()), log);
+    }
+
+    /**
+     * Runs {@code main} of the given class in a new JVM with the test classpath; the child's {@code main} should call
+     * {@link #haltWithParent()} so it never outlives the test JVM.
+     */
+    public static ChildJvm startMain(Class<?> main, List<String> args, Path log) throws IOException {
+        Files.createDirectories(log.toAbsolutePath().getParent());
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx384m");
@@ -50,8 +59,8 @@ public final class ChildJvm implements AutoCloseable {
         command.add("-D" + PARENT_PID + "=" + ProcessHandle.current().pid());
         command.add("-cp");
         command.add(classPath());
-        command.add(ChildJvm.class.getName());
-        command.add(propertiesFile.toAbsolutePath().toString());
+        command.add(main.getName());
+        command.addAll(args);
         Process process = new ProcessBuilder(command)
                 // not the project folder: with target/classes on the classpath and ./routes in the working folder,
                 // Camel finds classpath:routes/*.camel.yaml twice ("Route configuration already exists")
@@ -62,6 +71,16 @@ public final class ChildJvm implements AutoCloseable {
         return new ChildJvm(process, log);
     }
 
+    /** In a child started by {@link #startMain}: halts this JVM as soon as the test JVM that started it is gone. */
+    public static void haltWithParent() {
+        String parent = System.getProperty(PARENT_PID);
+        if (parent != null) {
+            ProcessHandle.of(Long.parseLong(parent)).ifPresentOrElse(
+                    handle -> handle.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
+                    () -> Runtime.getRuntime().halt(3));
+        }
+    }
+
     /**
      * Entry point of the child: what {@link TestMain} does, with the properties of the file given as first argument
      * set as override properties (as {@link TestApp#start} does), plus a guard that halts this JVM when its parent is
@@ -70,12 +89,7 @@ public final class ChildJvm implements AutoCloseable {
      * start with no flows.
      */
     public static void main(String[] args) throws Exception {
-        String parent = System.getProperty(PARENT_PID);
-        if (parent != null) {
-            ProcessHandle.of(Long.parseLong(parent)).ifPresentOrElse(
-                    handle -> handle.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
-                    () -> Runtime.getRuntime().halt(3));
-        }
+        haltWithParent();
         Properties properties = new Properties();
         try (Reader in = Files.newBufferedReader(Path.of(args[0]))) {
             properties.load(in);
