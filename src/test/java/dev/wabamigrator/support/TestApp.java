@@ -48,6 +48,11 @@ public final class TestApp implements AutoCloseable {
         p.put("app.scheduler.heartbeat-ms", "1000");
         p.put("app.outbox.poll-interval-ms", "20");
         p.put("app.outbox.lease-ms", "2000");
+        // send bounds that fit an outbox lease of 1 s too (crash tests): a batch needs 200 + 400 + 100 ms left
+        p.put("app.outbox.send.max-block-ms", "200");
+        p.put("app.outbox.send.request-timeout-ms", "300");
+        p.put("app.outbox.send.delivery-timeout-ms", "400");
+        p.put("app.outbox.clock-margin-ms", "100");
         p.put("app.retry.provider.redelivery-delay-ms", "0");
         p.put("app.retry.provider.max-delay-ms", "0");
         p.put("app.retry.park.initial-delay-ms", "0");
