@@ -47,9 +47,9 @@ public final class OutboxPublisher {
     public record Timing(Duration lease, Duration sendBound, Duration clockMargin) {
         public Timing {
             if (lease.compareTo(sendBound.plus(clockMargin)) <= 0) {
-                throw new IllegalArgumentException("the outbox lease (" + lease.toMillis() + " ms) must be longer than"
-                        + " the longest send (max.block.ms + delivery.timeout.ms = " + sendBound.toMillis()
-                        + " ms) plus the clock margin (" + clockMargin.toMillis() + " ms)");
+                throw new IllegalArgumentException("app.outbox.lease-ms (" + lease.toMillis() + ") must be longer"
+                        + " than the longest send, app.outbox.send.max-block-ms + delivery-timeout-ms ("
+                        + sendBound.toMillis() + "), plus app.outbox.clock-margin-ms (" + clockMargin.toMillis() + ")");
             }
         }
 
