@@ -1,2 +1,2 @@
-UPDATE app_lease SET owner = :owner, held_until = :until
- WHERE name = :name AND (owner = :owner OR owner IS NULL OR held_until < :now)
+UPDATE app_lease SET owner = :owner, token = :token, held_until = :until
+ WHERE name = :name AND (owner IS NULL OR held_until < :now)

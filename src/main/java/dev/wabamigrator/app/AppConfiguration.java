@@ -178,7 +178,11 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
                 settings.integer("app.intake.max-command-bytes")));
         registry.bind("outboxPublisher", new OutboxPublisher(sql, clock, scheduler.instanceId(),
-                settings.integer("app.outbox.batch-size"), settings.millis("app.outbox.lease-ms")));
+                settings.integer("app.outbox.batch-size"), new OutboxPublisher.Timing(
+                        settings.millis("app.outbox.lease-ms"),
+                        settings.millis("app.outbox.send.max-block-ms")
+                                .plus(settings.millis("app.outbox.send.delivery-timeout-ms")),
+                        settings.millis("app.outbox.clock-margin-ms"))));
         HikariDataSource healthDataSource = healthDataSource(dataSource);
         resources.add(healthDataSource);
         registry.bind("databaseHealthCheck", new DatabaseHealthCheck(healthDataSource));

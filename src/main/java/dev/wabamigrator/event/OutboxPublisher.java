@@ -7,69 +7,176 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Feeds the outbox to the events topic. One instance at a time holds the {@code outbox-publisher} lease, so
  * events leave in the order they were recorded (per number, per partition); rows are marked only after Kafka
  * acknowledged them, so a crash republishes (same event ids) rather than loses.
+ *
+ * <p>The lease is fenced (ADR 0005). Each time it changes hands it gets a new random token; renewing it and marking
+ * rows published both need the token still on the lease row, so a publisher that lost the lease can neither extend
+ * it nor mark rows another one is sending. Kafka itself cannot check the token, so a send is bounded in time
+ * instead: a batch goes out only while the lease has more time left than the longest a send can take
+ * ({@link Timing#sendBound()}: the producer's {@code max.block.ms} + {@code delivery.timeout.ms}) plus a margin for
+ * clock differences between instances. Every record has then either landed or failed before another instance can
+ * take the lease over, and events for a number stay in order across a hand-over.
+ *
+ * <p>One clock, the instance's {@link Clock}, measures both the lease and the time left for a send.
  */
 public final class OutboxPublisher {
     static final String SEQS = "outboxSeqs";
+    static final String TOKEN = "outboxLeaseToken";
+    static final String HELD_UNTIL = "outboxLeaseHeldUntil";
+    static final String CONTENT_TYPE = "content-type";
+    /** CloudEvents Kafka protocol binding: a record with this header is read in structured mode. */
+    static final String CLOUDEVENTS_JSON = "application/cloudevents+json";
     private static final String LEASE = "outbox-publisher";
+    private static final Logger LOG = LoggerFactory.getLogger(OutboxPublisher.class);
+
+    /**
+     * How long the lease lasts, the longest one batch's send can take before every record of it has landed or
+     * failed, and the extra time kept for clock differences between instances and the pause before the send.
+     */
+    public record Timing(Duration lease, Duration sendBound, Duration clockMargin) {
+        public Timing {
+            if (lease.compareTo(sendBound.plus(clockMargin)) <= 0) {
+                throw new IllegalArgumentException("app.outbox.lease-ms (" + lease.toMillis() + ") must be longer"
+                        + " than the longest send, app.outbox.send.max-block-ms + delivery-timeout-ms ("
+                        + sendBound.toMillis() + "), plus app.outbox.clock-margin-ms (" + clockMargin.toMillis() + ")");
+            }
+        }
+
+        /** The lease time a batch needs left when its send starts. */
+        Duration neededToSend() {
+            return sendBound.plus(clockMargin);
+        }
+    }
+
+    private record Held(String token, Instant until, List<Message> batch, List<Long> seqs) {
+    }
 
     private final Sql sql;
     private final Clock clock;
     private final String owner;
     private final int batchSize;
-    private final Duration lease;
+    private final Timing timing;
+    /** The token of the lease this instance holds, or null. Only the (synchronous) publishing route uses it. */
+    private volatile String token;
 
-    public OutboxPublisher(Sql sql, Clock clock, String owner, int batchSize, Duration lease) {
+    public OutboxPublisher(Sql sql, Clock clock, String owner, int batchSize, Timing timing) {
         this.sql = sql;
         this.clock = clock;
         this.owner = owner;
         this.batchSize = batchSize;
-        this.lease = lease;
+        this.timing = timing;
     }
 
-    /** The next batch of unpublished events as Kafka messages (key = phone number), or none without the lease. */
+    /**
+     * Renews the lease (or takes it over once it expired, with a new token), then returns the next batch of
+     * unpublished events as Kafka messages (key = phone number), or none without the lease.
+     */
     public List<Message> nextBatch(Exchange exchange) {
         Instant now = clock.instant();
-        List<Long> seqs = new ArrayList<>();
-        List<Message> batch = sql.inTransaction(connection -> {
-            int held = sql.update(connection, "acquire-lease", Map.of("name", LEASE, "owner", owner,
-                    "until", now.plus(lease), "now", now));
-            if (held == 0) {
-                return List.<Message>of();
-            }
-            return sql.query(connection, "find-unpublished-events", Map.of("limit", batchSize), row -> {
-                seqs.add(row.getLong("seq"));
-                Message message = new DefaultMessage(exchange.getContext());
-                message.setBody(row.getString("payload"));
-                String key = row.getString("kafka_key");
-                if (key != null) {
-                    message.setHeader(KafkaConstants.KEY, key);
+        Instant until = now.plus(timing.lease());
+        String current = token;
+        Held held = sql.inTransaction(connection -> {
+            String heldToken = current;
+            if (heldToken == null || sql.update(connection, "renew-lease", Map.of("name", LEASE, "owner", owner,
+                    "token", heldToken, "until", until)) == 0) {
+                heldToken = UUID.randomUUID().toString();
+                if (sql.update(connection, "acquire-lease", Map.of("name", LEASE, "owner", owner, "token", heldToken,
+                        "until", until, "now", now)) == 0) {
+                    return null;
                 }
-                message.setHeader("content-type", "application/cloudevents+json");
-                return message;
+            }
+            List<Long> seqs = new ArrayList<>();
+            List<Message> batch = sql.query(connection, "find-unpublished-events", Map.of("limit", batchSize), row -> {
+                seqs.add(row.getLong("seq"));
+                return message(exchange, row.getString("kafka_key"), row.getString("payload"));
             });
+            return new Held(heldToken, until, batch, seqs);
         });
-        exchange.setProperty(SEQS, seqs);
-        return batch;
+        if (held == null) {
+            if (current != null) {
+                LOG.warn("outbox-publisher lease passed to another instance: this one stops publishing");
+            }
+            token = null;
+            exchange.setProperty(SEQS, List.of());
+            return List.of();
+        }
+        if (!held.token().equals(current)) {
+            LOG.info("outbox-publisher lease taken by {}", owner);
+        }
+        token = held.token();
+        exchange.setProperty(SEQS, held.seqs());
+        exchange.setProperty(TOKEN, held.token());
+        exchange.setProperty(HELD_UNTIL, held.until());
+        return held.batch();
     }
 
-    /** Called once Kafka acknowledged the whole batch. */
-    public void markPublished(Exchange exchange) {
+    /**
+     * True when the batch may go to Kafka now: it is not empty, and the lease has enough time left that every record
+     * lands or fails before another instance can take the lease (a pause since {@link #nextBatch} may have eaten it).
+     */
+    public boolean mayPublish(Exchange exchange) {
+        List<?> seqs = exchange.getProperty(SEQS, List.class);
+        if (seqs == null || seqs.isEmpty()) {
+            return false;
+        }
+        Duration left = Duration.between(clock.instant(), exchange.getProperty(HELD_UNTIL, Instant.class));
+        if (left.compareTo(timing.neededToSend()) < 0) {
+            LOG.warn("outbox batch of {} held back: the lease has {} ms left, a send needs {} ms; it is read again"
+                    + " on the next run", seqs.size(), left.toMillis(), timing.neededToSend().toMillis());
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Called once Kafka acknowledged the whole batch: marks its rows published, provided the lease still carries
+     * this batch's token (the lease row stays locked until the marks commit, so it cannot change hands in between).
+     * Returns how many rows were marked: none when the lease was lost, and the new holder sends them again.
+     */
+    public int markPublished(Exchange exchange) {
         @SuppressWarnings("unchecked")
         List<Long> seqs = exchange.getProperty(SEQS, List.class);
+        String batchToken = exchange.getProperty(TOKEN, String.class);
         Instant now = clock.instant();
-        sql.inTransaction(connection -> {
+        int marked = sql.inTransaction(connection -> {
+            boolean current = !sql.query(connection, "lock-lease", Map.of("name", LEASE, "owner", owner,
+                    "token", batchToken), row -> row.getString("token")).isEmpty();
+            if (!current) {
+                return 0;
+            }
             sql.batch(connection, "mark-event-published", seqs.stream().map(seq -> Map.<String, Object>of(
                     "seq", seq, "now", now)).toList());
-            return null;
+            return seqs.size();
         });
+        if (marked == 0 && !seqs.isEmpty()) {
+            LOG.warn("outbox-publisher lease lost before {} published events were marked: the new holder sends"
+                    + " them again (same event ids)", seqs.size());
+            if (batchToken.equals(token)) {
+                token = null;
+            }
+        }
+        return marked;
+    }
+
+    private static Message message(Exchange exchange, String key, String payload) {
+        Message message = new DefaultMessage(exchange.getContext());
+        message.setBody(payload);
+        if (key != null) {
+            message.setHeader(KafkaConstants.KEY, key);
+        }
+        // a record header per event; the route sends the batch with batchWithIndividualHeaders, or it is dropped
+        message.setHeader(CONTENT_TYPE, CLOUDEVENTS_JSON);
+        return message;
     }
 }

@@ -101,7 +101,6 @@ class CrashRecoveryIT {
         properties.put("app.scheduler.workers", String.valueOf(WORKERS));
         properties.put("app.scheduler.lease-ms", "2000"); // the dead instance's claims expire within 2 s
         properties.put("app.scheduler.heartbeat-ms", "500");
-        properties.put("app.outbox.lease-ms", "1000");
         // the killed instance's consumer leaves no goodbye: let the group notice within seconds, not 45 s
         properties.put("camel.component.kafka.session-timeout-ms", "6000");
         properties.put("camel.component.kafka.heartbeat-interval-ms", "1000");

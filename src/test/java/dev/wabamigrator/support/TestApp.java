@@ -48,6 +48,12 @@ public final class TestApp implements AutoCloseable {
         p.put("app.scheduler.heartbeat-ms", "1000");
         p.put("app.outbox.poll-interval-ms", "20");
         p.put("app.outbox.lease-ms", "2000");
+        // a batch is sent with at least 200 + 1000 + 200 ms of the 2 s lease left (ADR 0005); a shorter lease needs
+        // shorter send bounds, and a delivery timeout much under 1 s expires batches on a busy test machine
+        p.put("app.outbox.send.max-block-ms", "200");
+        p.put("app.outbox.send.request-timeout-ms", "700");
+        p.put("app.outbox.send.delivery-timeout-ms", "1000");
+        p.put("app.outbox.clock-margin-ms", "200");
         p.put("app.retry.provider.redelivery-delay-ms", "0");
         p.put("app.retry.provider.max-delay-ms", "0");
         p.put("app.retry.park.initial-delay-ms", "0");
