@@ -41,6 +41,11 @@ class CamsRejectedCallsIT {
     static void start() throws Exception {
         cams = new WireMockServer(wireMockConfig().dynamicPort());
         cams.start();
+        // WireMock logs a request once it has answered it, and its first answer takes seconds: answer one now
+        java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + cams.port() + "/")).POST(
+                java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
         Map<String, String> properties = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), null);
         properties.put("app.sandbox.enabled", "false");
         properties.put("app.provider.alibaba.endpoint", "http://localhost:" + cams.port() + "/");
@@ -48,6 +53,8 @@ class CamsRejectedCallsIT {
         properties.put("app.provider.alibaba.access-key-secret", "rejected-key-secret");
         properties.put("app.provider.pause.refresh-ms", "100");
         properties.put("app.provider.pause.recheck-ms", "300");
+        // one call per operation every 2 s: a migration waits for its rate slot long enough to be looked at
+        properties.put("app.provider.alibaba.max-calls-per-second", "0.5");
         app = TestApp.start(properties);
         commands = new Commands(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.commands"));
         events = new Events(properties.get("app.kafka.brokers"), properties.get("app.kafka.topic.events"));
@@ -164,6 +171,51 @@ class CamsRejectedCallsIT {
             events.awaitType(id, "waba.migration.completed");
         }
         assertThat(readiness().getState()).isEqualTo(HealthCheck.State.UP);
+    }
+
+    @Test
+    void should_not_record_a_call_as_begun_while_it_waits_for_its_rate_slot() throws Exception {
+        answerTheHappyPath();
+        List<String> numbers = List.of("13900000301", "13900000302", "13900000303");
+        for (String number : numbers) {
+            start("m-slot-" + number, number);
+        }
+
+        // one initiate sent, the other two claimed at initiate and waiting for their slot (2 s and 4 s away)
+        Map<String, String> waiting = Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            if (initiatesSent(numbers) != 1) {
+                return null;
+            }
+            Map<String, String> rows = claimedAtInitiate();
+            rows.keySet().removeIf(id -> callsFor(id.substring("m-slot-".length())) > 0);
+            return rows.size() == 2 && initiatesSent(numbers) == 1 ? rows : null;
+        }, rows -> rows != null);
+
+        // a kill now would find them not "maybe sent": no read-back, no "a code may have been sent" later
+        assertThat(waiting).as("pending_call of the migrations waiting for their slot")
+                .allSatisfy((id, pendingCall) -> assertThat(pendingCall).isEqualTo("-"));
+        for (String number : numbers) {
+            events.awaitType("m-slot-" + number, "waba.migration.completed");
+            assertThat(callsFor(number)).isEqualTo(1);
+        }
+    }
+
+    private static int initiatesSent(List<String> numbers) {
+        return numbers.stream().mapToInt(CamsRejectedCallsIT::callsFor).sum();
+    }
+
+    /** migrationId → pending_call ("-" for none) of the m-slot migrations claimed by a worker at step initiate. */
+    private static Map<String, String> claimedAtInitiate() throws java.sql.SQLException {
+        Map<String, String> rows = new java.util.HashMap<>();
+        try (java.sql.Connection connection = app.bean("dataSource", javax.sql.DataSource.class).getConnection();
+             java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet rs = statement.executeQuery("SELECT migration_id, pending_call FROM migration "
+                     + "WHERE migration_id LIKE 'm-slot-%' AND step = 'initiate' AND claim_owner IS NOT NULL")) {
+            while (rs.next()) {
+                rows.put(rs.getString(1), rs.getString(2) == null ? "-" : rs.getString(2));
+            }
+        }
+        return rows;
     }
 
     private static HealthCheck.Result readiness() {
