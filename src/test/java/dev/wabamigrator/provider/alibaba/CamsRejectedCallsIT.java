@@ -62,6 +62,15 @@ class CamsRejectedCallsIT {
 
     @AfterAll
     static void stop() throws Exception {
+        try {
+            assertThat(events.all()).isNotEmpty().allSatisfy(event -> assertThat(
+                    dev.wabamigrator.event.MessageSchemas.shared().validateEvent(event)).as(event.toString()).isEmpty());
+        } finally {
+            closeAll();
+        }
+    }
+
+    private static void closeAll() throws Exception {
         events.close();
         commands.close();
         app.close();
