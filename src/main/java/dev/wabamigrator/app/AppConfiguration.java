@@ -10,6 +10,8 @@ import dev.wabamigrator.engine.FlowRegistry;
 import dev.wabamigrator.engine.MigrationCommands;
 import dev.wabamigrator.engine.MigrationScheduler;
 import dev.wabamigrator.engine.MigrationStore;
+import dev.wabamigrator.engine.ProviderPauseHealthCheck;
+import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.engine.Sql;
@@ -139,9 +141,13 @@ public class AppConfiguration implements CamelConfiguration {
                 settings.integer("app.retry.read-back.max-attempts"));
         MigrationScheduler scheduler = new MigrationScheduler(store, events, flows, clock, settings.integer("app.scheduler.max-in-flight"),
                 settings.integer("app.scheduler.batch-size"), settings.millis("app.scheduler.lease-ms"));
+        // a credential or signer failure holds every call to that provider; a start may bring fixed credentials
+        ProviderPauses pauses = new ProviderPauses(sql, clock, settings.millis("app.provider.pause.refresh-ms"),
+                settings.millis("app.provider.pause.recheck-ms"), metrics);
+        pauses.endAll();
         // a resume keeps a call in doubt pending when its step can read the provider's state back
         MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock,
-                stepRoute -> context.getRoute(stepRoute + "-reconcile") != null);
+                stepRoute -> context.getRoute(stepRoute + "-reconcile") != null, pauses);
 
         // Camel's log mask (log EIP, tracer, JMX message dumps) also hides our secrets: PINs, codes, tokens
         java.util.Set<String> keywords = new java.util.HashSet<>(org.apache.camel.util.SensitiveUtils.getSensitiveKeys());
@@ -164,14 +170,16 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("stepDispatcher", new StepDispatcher(context));
         registry.bind("stepOutcomes", new StepOutcomes());
         CodeWait codeWait = new CodeWait(flows, settings.millis("app.code-wait.validity-ms"),
-                settings.integer("app.code-wait.max-wrong-codes"));
+                settings.integer("app.code-wait.max-wrong-codes"), settings.millis("app.code-wait.quiet-period-ms"));
         registry.bind("codeWait", codeWait);
         AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
         registry.bind("camsClient", new CamsClient(URI.create(settings.require("app.provider.alibaba.endpoint")),
                 settings.get("app.provider.alibaba.access-key-id", ""),
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
                 new RatePacer(clock, Double.parseDouble(settings.require("app.provider.alibaba.max-calls-per-second"))),
-                codeWait, clock));
+                codeWait, pauses, clock));
+        registry.bind("providerPauses", pauses);
+        registry.bind("alibabaPauseHealthCheck", new ProviderPauseHealthCheck(pauses, AlibabaErrorClassifier.PROVIDER));
         registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
         bindMeta(registry, settings, sql, retryPolicy, codeWait, clock);
         registry.bind("kafkaOffsets", new KafkaOffsets());

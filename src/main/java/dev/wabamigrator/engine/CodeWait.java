@@ -8,24 +8,43 @@ import java.util.Map;
  * The verification-code wait that the code flows share (bean {@code codeWait}): park until a
  * {@code SubmitVerificationCode} arrives, fail when the code's validity runs out, and send a wrong code back to
  * the wait a bounded number of times. The code itself is a secret: encrypted at rest, never in events.
+ *
+ * <p>A code request whose answer was lost (a crash, a 5xx, an unreadable body) cannot be read back: the provider may
+ * or may not have sent the code. The wait then says only what is known ("a code may have been sent"), and when no
+ * code has come after {@code app.code-wait.quiet-period-ms} it asks for a new code by itself, once per such doubt.
  */
 public final class CodeWait {
     public static final String CODE = "verificationCode";
     private static final String WRONG_CODES = "wrongCodes";
+    /** Set while the last code request's answer was lost; kept with the secrets (not in events). */
+    static final String REQUEST_IN_DOUBT = "codeRequestInDoubt";
+    /** Set when the wait asked for a new code by itself; the next wait says why. */
+    static final String REQUESTED_AGAIN = "codeRequestedAgain";
 
     private final FlowRegistry flows;
     private final Duration validity;
     private final int maxWrongCodes;
+    private final Duration quietPeriod;
 
-    public CodeWait(FlowRegistry flows, Duration validity, int maxWrongCodes) {
+    public CodeWait(FlowRegistry flows, Duration validity, int maxWrongCodes, Duration quietPeriod) {
         this.flows = flows;
         this.validity = validity;
         this.maxWrongCodes = maxWrongCodes;
+        this.quietPeriod = quietPeriod;
+    }
+
+    /**
+     * The reconcile of a code request cut off before its answer: its effect cannot be read back, so go on to the
+     * wait (a code may be on its way, and asking again at once would send a second one), in doubt.
+     */
+    public StepOutcome requestInDoubt(Migration m) {
+        return new StepOutcome.Succeeded(Map.of(), null, Map.of(REQUEST_IN_DOUBT, "true"));
     }
 
     /** The {@code await-code} step: done once a code was submitted, else wait for one. */
     public StepOutcome await(Migration m) {
         if (m.hasSecret(CODE)) {
+            m.secrets.remove(REQUEST_IN_DOUBT);
             return StepOutcome.succeeded();
         }
         Instant now = m.now();
@@ -35,13 +54,37 @@ public final class CodeWait {
                     + "before it expired at " + m.expiresAt + "; start a new migration", ErrorClass.PERMANENT));
         }
         Instant expires = waiting ? m.expiresAt : now.plus(validity);
+        if (m.hasSecret(REQUEST_IN_DOUBT)) {
+            Instant askAgainAt = expires.minus(validity).plus(quietPeriod);
+            if (!now.isBefore(askAgainAt)) {
+                // no code came after a request that may never have reached the provider: ask once more, by itself
+                m.secrets.remove(REQUEST_IN_DOUBT);
+                m.secrets.put(REQUESTED_AGAIN, "true");
+                return new StepOutcome.GoTo(flows.get(m.flow).previous(m.step).orElseThrow(), null, Map.of());
+            }
+            return new StepOutcome.Await(Awaiting.VERIFICATION_CODE, "a verification code may have been sent to +"
+                    + m.phoneE164 + " (the answer to the request was lost, so it is not known whether the provider "
+                    + "sent it); send it with SubmitVerificationCode before " + expires + ". If none arrives by "
+                    + askAgainAt + " a new code is requested automatically (or send ResendVerificationCode now)",
+                    expires, askAgainAt);
+        }
         int wrong = wrongCodes(m);
+        String again = m.secrets.remove(REQUESTED_AGAIN) == null ? ""
+                : "no code arrived within " + quietPeriod.toMinutes() + " min of a request whose answer was lost, so "
+                    + "a new code was requested: ";
         String reason = wrong == 0
-                ? "a verification code was sent to +" + m.phoneE164 + "; send it with SubmitVerificationCode "
+                ? again + "a verification code was sent to +" + m.phoneE164 + "; send it with SubmitVerificationCode "
                     + "(or ResendVerificationCode for a new one) before " + expires
                 : "the submitted code was wrong (" + wrong + " of " + maxWrongCodes + " tries used); send the right "
                     + "code with SubmitVerificationCode before " + expires;
         return new StepOutcome.Await(Awaiting.VERIFICATION_CODE, reason, expires, null);
+    }
+
+    /** A person asked for a new code ({@code ResendVerificationCode}): the new request settles any doubt. */
+    static void resendRequested(Migration m) {
+        m.secrets.remove(CODE);
+        m.secrets.remove(REQUEST_IN_DOUBT);
+        m.secrets.remove(REQUESTED_AGAIN);
     }
 
     /** The code the verify step sends. */

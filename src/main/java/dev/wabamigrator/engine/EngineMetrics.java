@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * The engine's own Prometheus meters, next to Camel's route statistics:
  * {@code waba_migrations} (gauge by flow and state), {@code waba_migration_steps_total} (by outcome),
  * {@code waba_migration_step_duration_seconds}, {@code waba_migration_step_retries_total} and
- * {@code waba_provider_errors_total} (by provider, code and category).
+ * {@code waba_provider_errors_total} (by provider, code and category) and {@code waba_provider_paused_total}.
  */
 public final class EngineMetrics {
     private final Supplier<MeterRegistry> registry;
@@ -45,6 +45,13 @@ public final class EngineMetrics {
         Counter.builder("waba.provider.errors").description("Classified provider errors")
                 .tags("provider", error.provider(), "code", error.code(), "category", error.errorClass().name())
                 .register(registry.get()).increment();
+    }
+
+    /** One per pause raised, not one per migration it holds: the alert an operator pages on. */
+    void providerPaused(String provider, String code) {
+        Counter.builder("waba.provider.paused").description("Times every call to a provider was paused "
+                        + "(credentials or signer failed)")
+                .tags("provider", provider, "code", code).register(registry.get()).increment();
     }
 
     void terminal(String flow, MigrationState state) {

@@ -32,16 +32,21 @@ public final class MigrationCommands {
     private final ObjectMapper json;
     private final Clock clock;
     private final java.util.function.Predicate<String> readsBack;
+    private final ProviderPauses pauses;
 
-    /** @param readsBack whether a step route can read its call's effect back ({@code <route>-reconcile} exists) */
+    /**
+     * @param readsBack whether a step route can read its call's effect back ({@code <route>-reconcile} exists)
+     * @param pauses    provider pauses; resuming the migration that raised one ends it
+     */
     public MigrationCommands(MigrationStore store, MigrationEvents events, FlowRegistry flows, ObjectMapper json,
-                             Clock clock, java.util.function.Predicate<String> readsBack) {
+                             Clock clock, java.util.function.Predicate<String> readsBack, ProviderPauses pauses) {
         this.store = store;
         this.events = events;
         this.flows = flows;
         this.json = json;
         this.clock = clock;
         this.readsBack = readsBack;
+        this.pauses = pauses;
     }
 
     @FunctionalInterface
@@ -116,7 +121,7 @@ public final class MigrationCommands {
             // the step before the code wait is the one that asks the provider for a code
             m.step = flows.get(m.flow).previous(m.step).orElseThrow(() -> new CommandRejection(
                     CommandRejection.INVALID_STATE, "flow " + m.flow + " has no step that requests a code"));
-            m.secrets.remove("verificationCode");
+            CodeWait.resendRequested(m);
             wake(m, now);
             return List.of();
         });
@@ -127,6 +132,12 @@ public final class MigrationCommands {
             if (m.state.isTerminal()) {
                 throw new CommandRejection(CommandRejection.INVALID_STATE,
                         "migration " + migrationId + " is already " + m.state + " and cannot be cancelled");
+            }
+            if (callInFlight(m, now)) {
+                // the number may be moving right now: CANCELLED could be recorded for a number that moved
+                throw new CommandRejection(CommandRejection.INVALID_STATE, "migration " + migrationId + " has its "
+                        + m.pendingCall + " call in flight at the provider, which may be taking effect; retry the "
+                        + "cancel once the call has settled (the migration's next event)");
             }
             m.state = MigrationState.CANCELLED;
             m.awaiting = null;
@@ -158,9 +169,15 @@ public final class MigrationCommands {
                 m.pendingCall = null; // nothing can read it back: a person checked the provider's side
             }
             m.lastError = null;
+            pauses.endFor(connection, migrationId); // a person fixed what paused the provider's calls
             wake(m, now);
             return List.of();
         });
+    }
+
+    /** A call that is not safe to repeat was begun by a worker that still holds the migration. */
+    private static boolean callInFlight(Migration m, Instant now) {
+        return m.pendingCall != null && m.claimOwner != null && m.claimedUntil != null && m.claimedUntil.isAfter(now);
     }
 
     private String change(String commandId, String type, String migrationId, Change change) throws CommandRejection {

@@ -69,6 +69,9 @@ public final class RetryPolicy {
     /** What an exception that escaped a step means: a classified transient error, or our own fault. */
     public StepOutcome outcomeForFailure(Throwable failure, Migration migration) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ProviderPausedException paused) { // nothing was sent: wait out the pause
+                return paused.outcome();
+            }
             if (cause instanceof TransientProviderException transientFailure) { // often wrapped by a bean call
                 return outcomeFor(transientFailure.error(), migration);
             }

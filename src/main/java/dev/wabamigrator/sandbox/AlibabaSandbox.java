@@ -91,6 +91,11 @@ import java.util.regex.Pattern;
  *   <tr><td>0005</td><td>initiate always fails {@code Unknown.ResourceOwnerId}</td><td>PERMANENT</td></tr>
  *   <tr><td>0006</td><td>every operation fails {@code Product.Unsubscript}</td><td>NEEDS_HUMAN</td></tr>
  *   <tr><td>0007</td><td>the first initiate takes effect but answers HTTP 200 with a truncated, non-JSON body</td><td>TRANSIENT, then OK (same Id)</td></tr>
+ *   <tr><td>0010</td><td>the first call of each operation that is not safe to repeat (initiate, code request,
+ *       register) takes effect, then answers HTTP 503 {@code ServiceUnavailable}</td><td>TRANSIENT, effect unknown</td></tr>
+ *   <tr><td>0011</td><td>the same, but the answer is HTTP 200 with an HTML page (a proxy's error page)</td><td>TRANSIENT, effect unknown</td></tr>
+ *   <tr><td>0012</td><td>register takes effect, then answers HTTP 503; the number listing shows it {@code PENDING}
+ *       for the first {@value #PENDING_LISTINGS} listings after that, then {@code CONNECTED}</td><td>TRANSIENT, then PENDING read-backs</td></tr>
  *   <tr><td>0009</td><td>"hold": every request (of the hold operations, default all) is processed on arrival but
  *       not answered until {@code POST /alibaba-sandbox/release} or {@link #release()} (or the client gives up)</td><td>no answer</td></tr>
  * </table>
@@ -122,6 +127,11 @@ public final class AlibabaSandbox implements AutoCloseable {
     public static final String PATTERN_UNSUBSCRIBED = "0006";
     public static final String PATTERN_MALFORMED_ONCE = "0007";
     public static final String PATTERN_HOLD = "0009";
+    public static final String PATTERN_DONE_THEN_503 = "0010";
+    public static final String PATTERN_DONE_THEN_HTML = "0011";
+    public static final String PATTERN_REGISTER_PENDING = "0012";
+    /** Listings that show a register of pattern 0012 as {@code PENDING} before {@code CONNECTED}. */
+    public static final int PENDING_LISTINGS = 2;
     /** {@code x-acs-retry-after} of the scripted throttle (pattern 0002). */
     public static final long SCRIPTED_RETRY_AFTER_MS = 200;
 
@@ -384,7 +394,30 @@ public final class AlibabaSandbox implements AutoCloseable {
         if (invalid != null) {
             return new Outcome(invalid, phone, hold);
         }
-        return new Outcome(execute(requestId, op, params, phone), phone, hold);
+        Reply reply = execute(requestId, op, params, phone);
+        return new Outcome(doneThenFailed(requestId, op, phone, reply), phone, hold);
+    }
+
+    /**
+     * Patterns 0010, 0011 and 0012: the call took effect (its reply was OK) but the client gets an answer that does
+     * not say so, as when a gateway times out on the backend or a proxy answers with its own page.
+     */
+    private Reply doneThenFailed(String requestId, CamsOperation op, String phone, Reply reply) {
+        String pattern = last4(phone);
+        boolean firstTime = attempts.getOrDefault(op.action() + "|" + phone, new AtomicInteger()).get() == 1;
+        if (reply.status() != 200 || op.safeToRepeat() || !firstTime) {
+            return reply;
+        }
+        if (PATTERN_DONE_THEN_503.equals(pattern)
+                || PATTERN_REGISTER_PENDING.equals(pattern) && op == CamsOperation.CHATAPP_MIGRATION_REGISTER) {
+            return error(requestId, 503, "ServiceUnavailable", "The request has failed due to a temporary failure "
+                    + "of the server.");
+        }
+        if (PATTERN_DONE_THEN_HTML.equals(pattern)) {
+            return new Reply(200, "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+                    + "</body></html>", Map.of("Content-Type", "text/html"));
+        }
+        return reply;
     }
 
     /** Null when the request is properly signed, else the error reply. Records the nonce on success. */
@@ -528,7 +561,7 @@ public final class AlibabaSandbox implements AutoCloseable {
             numbers.values().stream().filter(n -> n.custSpaceId.equals(custSpaceId)).forEach(n -> {
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("PhoneNumber", n.phoneNumber);
-                entry.put("Status", n.registered ? "CONNECTED" : "MIGRATING");
+                entry.put("Status", n.listedStatus());
                 entry.put("CodeVerificationStatus", n.verified ? VERIFIED : NOT_VERIFIED);
                 listed.add(entry);
             });
@@ -585,6 +618,9 @@ public final class AlibabaSandbox implements AutoCloseable {
                                 "The number " + phone + " is not verified: call ChatappMigrationVerified first.");
                     }
                     state.registered = true;
+                    if (PATTERN_REGISTER_PENDING.equals(pattern)) {
+                        state.pendingListings = PENDING_LISTINGS;
+                    }
                     return ok(requestId, null);
                 default:
                     throw new IllegalStateException("unhandled operation " + op);
@@ -862,12 +898,26 @@ public final class AlibabaSandbox implements AutoCloseable {
         String code;
         String codeMethod;
         String codeLocale;
+        /** Listings still to show a fresh register as PENDING (pattern 0012). */
+        int pendingListings;
 
         NumberState(String phoneNumber, String id, String custSpaceId, boolean verified) {
             this.phoneNumber = phoneNumber;
             this.id = id;
             this.custSpaceId = custSpaceId;
             this.verified = verified;
+        }
+
+        /** The {@code Status} the number listing shows; a PENDING listing counts down (pattern 0012). */
+        synchronized String listedStatus() {
+            if (!registered) {
+                return STATUS_MIGRATING;
+            }
+            if (pendingListings > 0) {
+                pendingListings--;
+                return "PENDING";
+            }
+            return "CONNECTED";
         }
 
         synchronized Map<String, Object> toJson() {

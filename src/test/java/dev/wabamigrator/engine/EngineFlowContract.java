@@ -151,6 +151,30 @@ abstract class EngineFlowContract {
     }
 
     @Test
+    void should_refuse_to_cancel_while_a_call_not_safe_to_repeat_is_in_flight() {
+        String key;
+        provider.latency(java.time.Duration.ofSeconds(3)); // every answer comes 3 s after the call took effect
+        try {
+            key = startMigration("TEST_STEPS", "m-cancel-in-flight");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> provider.requests("two", "m-cancel-in-flight") == 1);
+
+            send(key, "CancelMigration", "m-cancel-in-flight", "cancel-in-flight", ",\"reason\":\"changed plans\"");
+            JsonNode rejected = events.awaitRejection("cancel-in-flight");
+            assertThat(rejected.at("/data/reason/code").asText()).isEqualTo("INVALID_STATE");
+            assertThat(rejected.at("/data/reason/message").asText()).contains("two call in flight")
+                    .contains("retry the cancel once the call has settled");
+        } finally {
+            provider.latency(java.time.Duration.ZERO);
+        }
+
+        // the number did move: the migration carries on and says so, it is never recorded as cancelled
+        events.awaitType("m-cancel-in-flight", "waba.migration.completed");
+        assertThat(events.typesFor("m-cancel-in-flight")).doesNotContain("waba.migration.cancelled");
+        assertThat(provider.calls("two", "m-cancel-in-flight")).isEqualTo(1);
+    }
+
+    @Test
     void should_absorb_brief_outages_in_the_route_and_park_longer_ones() {
         provider.script("one", "m-blip", 503, 503);        // within the in-route redeliveries: no event
         provider.script("one", "m-outage", 503, 503, 503, 503, 503); // past them: parked once, then retried

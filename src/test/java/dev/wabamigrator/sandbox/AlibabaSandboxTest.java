@@ -556,6 +556,48 @@ class AlibabaSandboxTest {
         assertThat(alibaba.camsEndpoint()).isEqualTo(sandbox.baseUrl() + "/alibaba");
     }
 
+    @Test
+    void should_act_on_a_call_not_safe_to_repeat_then_answer_503_or_html_once() throws Exception {
+        String phone503 = CC + "13900020010";
+        Call initiated = initiate("13900020010");
+        assertThat(initiated.status()).isEqualTo(503);
+        assertThat(initiated.json().get("Code").asText()).isEqualTo("ServiceUnavailable");
+        assertThat(alibaba.stats().get("numbers")).as("the initiate took effect").isEqualTo(1);
+        assertThat(requestCode(phone503).status()).isEqualTo(503);
+        assertThat(alibaba.code(phone503)).as("the code was sent").isPresent();
+        assertThat(initiate("13900020010").status()).as("once per operation").isEqualTo(200);
+
+        String phoneHtml = CC + "13900020011";
+        Call html = initiate("13900020011");
+        assertThat(html.status()).isEqualTo(200);
+        assertThat(html.body()).startsWith("<html>");
+        assertThat(requestCode(phoneHtml).body()).startsWith("<html>");
+        assertThat(alibaba.code(phoneHtml)).isPresent();
+        assertThat(requestCode(phoneHtml).json().get("Code").asText()).isEqualTo("OK");
+    }
+
+    @Test
+    void should_list_a_register_of_pattern_0012_as_pending_twice_then_connected() throws Exception {
+        String phone = CC + "13900020012";
+        initiate("13900020012");
+        requestCode(phone);
+        verify(phone, alibaba.code(phone).orElseThrow());
+        assertThat(call(CamsOperation.CHATAPP_MIGRATION_REGISTER, phoneParams(phone)).status()).isEqualTo(503);
+
+        List<String> statuses = new ArrayList<>();
+        for (int i = 0; i < AlibabaSandbox.PENDING_LISTINGS + 1; i++) {
+            JsonNode listing = call(CamsOperation.QUERY_CHATAPP_PHONE_NUMBERS,
+                    new TreeMap<>(Map.of("CustSpaceId", CUST_SPACE))).json();
+            for (JsonNode number : listing.get("PhoneNumbers")) {
+                if (number.get("PhoneNumber").asText().equals(phone)) {
+                    statuses.add(number.get("Status").asText());
+                }
+            }
+        }
+        assertThat(statuses).containsExactly("PENDING", "PENDING", "CONNECTED");
+        assertThat(alibaba.calls(CamsOperation.CHATAPP_MIGRATION_REGISTER, phone)).isEqualTo(1);
+    }
+
     // ---- client helpers: what the production client does, with java.net.http ---------------------------------
 
     private record Call(int status, Map<String, String> headers, String body) {

@@ -43,12 +43,21 @@ public final class AlibabaChatappSteps {
         });
     }
 
-    /** {@code check-verification}: a number verified within 14 days skips the code steps. */
+    /**
+     * {@code check-verification}: a number verified within 14 days skips the code steps. Keeps {@code Data.Id} when
+     * the initiate's own answer was lost (its read-back, the number listing, carries no Id).
+     */
     public StepOutcome verificationChecked(Migration m, Object answer) {
-        return interpret(m, answer, result -> "VERIFIED".equals(result.dataText("CodeVerificationStatus"))
-                ? new StepOutcome.Succeeded(Map.of("codeVerificationStatus", "VERIFIED"), "register", Map.of())
-                : StepOutcome.succeeded(Map.of("codeVerificationStatus",
-                    String.valueOf(result.dataText("CodeVerificationStatus")))));
+        return interpret(m, answer, result -> {
+            Map<String, String> kept = new java.util.HashMap<>();
+            kept.put("codeVerificationStatus", String.valueOf(result.dataText("CodeVerificationStatus")));
+            if (m.result("alibabaPhoneNumberId") == null && result.dataText("Id") != null) {
+                kept.put("alibabaPhoneNumberId", result.dataText("Id"));
+            }
+            return "VERIFIED".equals(result.dataText("CodeVerificationStatus"))
+                    ? new StepOutcome.Succeeded(kept, "register", Map.of())
+                    : StepOutcome.succeeded(kept);
+        });
     }
 
     /** {@code request-code}: the code is on its way; the next step waits for it. */
@@ -70,28 +79,58 @@ public final class AlibabaChatappSteps {
     }
 
     /**
-     * {@code register} after a restart cut its call off: the number listing says whether it took effect.
+     * {@code initiate} read back after its answer was lost: the space's number listing names the number once the
+     * initiate took effect.
      *
-     * @return the outcome, or null when the number is not registered and register must be sent
+     * @return the outcome, or null when the number is not listed and the initiate must be sent again
+     */
+    public StepOutcome confirmInitiated(Migration m, Object answer, String listing) {
+        return readBack(m, answer, listing, status -> StepOutcome.succeeded(Map.of("alibabaNumberStatus", status)));
+    }
+
+    /**
+     * {@code register} read back after its answer was lost: {@code CONNECTED} means it took effect; {@code PENDING}
+     * is not settled (read again later, then a person); any other status, or not listed, means it did not.
+     *
+     * @return the outcome, or null when the number is not registered and register must be sent again
      */
     public StepOutcome confirmRegistered(Migration m, Object answer, String listing) {
+        return readBack(m, answer, listing, status -> switch (status) {
+            case "CONNECTED" -> StepOutcome.succeeded(Map.of("alibabaNumberStatus", status));
+            case "PENDING" -> retryPolicy.readBackInconclusive(m, "QueryChatappPhoneNumbers shows the number PENDING");
+            default -> null;
+        });
+    }
+
+    /**
+     * Finds the migration's number in a {@code QueryChatappPhoneNumbers} answer. The documented request has no
+     * paging parameters (IsvCode, CustSpaceId, Status; provider-apis.md §1.4): one answer lists every number.
+     *
+     * @param listed what the number's {@code Status} means; not called when the number is not listed
+     * @return the outcome, or null when the number is not listed (or {@code listed} says the call must be sent again)
+     */
+    private StepOutcome readBack(Migration m, Object answer, String listing,
+                                 Function<String, StepOutcome> listed) {
         if (answer instanceof StepOutcome given) {
             return given;
         }
         CamsResult result = (CamsResult) answer;
         if (!result.success()) {
-            return retryPolicy.outcomeFor(result.error(), m);
+            return retryPolicy.outcomeFor(result.error(), m); // the call stays in doubt
         }
+        JsonNode numbers;
         try {
-            for (JsonNode number : JSON.readTree(listing).path("PhoneNumbers")) {
-                if (m.getPhoneE164().equals(number.path("PhoneNumber").asText())
-                        && "CONNECTED".equals(number.path("Status").asText())) {
-                    return StepOutcome.succeeded(Map.of("alibabaNumberStatus", "CONNECTED"));
-                }
+            numbers = JSON.readTree(listing).path("PhoneNumbers");
+        } catch (java.io.IOException | RuntimeException e) {
+            return retryPolicy.readBackInconclusive(m, "the number listing was unreadable");
+        }
+        if (!numbers.isArray()) {
+            return retryPolicy.readBackInconclusive(m, "the number listing had no PhoneNumbers");
+        }
+        for (JsonNode number : numbers) {
+            if (m.getPhoneE164().equals(number.path("PhoneNumber").asText())) {
+                return listed.apply(number.path("Status").asText(""));
             }
-        } catch (java.io.IOException e) {
-            return retryPolicy.outcomeFor(ProviderError.of("alibaba", "MALFORMED_RESPONSE",
-                    "unreadable number listing", ErrorClass.TRANSIENT), m);
         }
         return null;
     }

@@ -252,6 +252,20 @@ public final class AlibabaErrorClassifier {
         return error.withClass(rule.onRepeat());
     }
 
+    /**
+     * True for a failure of this service's credentials or request signer ({@code SignatureDoesNotMatch},
+     * {@code IncompleteSignature}, {@code InvalidAccessKeyId.*}): every other call would fail the same way, so all
+     * cams work pauses (provider-apis.md §1.6: "No retry; park all cams jobs, alert").
+     */
+    public boolean isCredentialFailure(ProviderError error) {
+        if (error == null || !PROVIDER.equals(error.provider())) {
+            return false;
+        }
+        String code = error.code();
+        return "SignatureDoesNotMatch".equals(code) || "IncompleteSignature".equals(code)
+                || code.startsWith("InvalidAccessKeyId");
+    }
+
     /** True when the error says the submitted verification code was wrong: go back to waiting for a code. */
     public boolean isWrongCode(ProviderError error) {
         return error != null && PROVIDER.equals(error.provider()) && wrongCodeCodes.contains(error.code());

@@ -4,6 +4,8 @@ import dev.wabamigrator.engine.CallOutcomeUnknownException;
 import dev.wabamigrator.engine.CodeWait;
 import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.ProviderError;
+import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.TransientProviderException;
 import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier.CamsResult;
@@ -32,6 +34,8 @@ public final class CamsClient {
      */
     static final java.util.Set<String> REJECTED_BEFORE_PROCESSING =
             java.util.Set.of("InvalidTimeStamp.Expired", "SignatureNonceUsed");
+    /** The date/nonce rejection the previous attempt of this call got, to tell a recurrence from a first time. */
+    private static final String REJECTED_PROPERTY = "camsRejectedBeforeProcessing";
 
     private final URI endpoint;
     private final String accessKeyId;
@@ -39,18 +43,25 @@ public final class CamsClient {
     private final AlibabaErrorClassifier classifier;
     private final RatePacer pacer;
     private final CodeWait codeWait;
+    private final ProviderPauses pauses;
     private final Clock clock;
     private final Acs3Signer signer = new Acs3Signer();
 
     public CamsClient(URI endpoint, String accessKeyId, String accessKeySecret, AlibabaErrorClassifier classifier,
-                      RatePacer pacer, CodeWait codeWait, Clock clock) {
+                      RatePacer pacer, CodeWait codeWait, ProviderPauses pauses, Clock clock) {
         this.endpoint = endpoint;
         this.accessKeyId = accessKeyId;
         this.accessKeySecret = accessKeySecret;
         this.classifier = classifier;
         this.pacer = pacer;
         this.codeWait = codeWait;
+        this.pauses = pauses;
         this.clock = clock;
+    }
+
+    /** Sends nothing while every cams call is paused (a credential or signer failure): the migration parks. */
+    public void requireNotPaused() {
+        pauses.requireNotPaused(AlibabaErrorClassifier.PROVIDER);
     }
 
     /** Reserves the operation's next rate slot: milliseconds to wait before sending. */
@@ -84,7 +95,12 @@ public final class CamsClient {
         message.setBody(null);
     }
 
-    /** Classifies the answer; a transient failure is thrown so the whole call is repeated. */
+    /**
+     * Classifies the answer. A transient failure is thrown so the whole call is repeated (re-signed), except when it
+     * may have taken effect on a call that is not safe to repeat: then its effect is read back first. A date or
+     * nonce rejection that comes back on the re-signed retry escalates ({@link AlibabaErrorClassifier#classifyRepeat}).
+     * A credential or signer failure pauses every cams call.
+     */
     public CamsResult classify(Exchange exchange) {
         Message message = exchange.getMessage();
         int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
@@ -93,15 +109,42 @@ public final class CamsClient {
         CamsResult result = classifier.classify(status, message.getHeader(AlibabaErrorClassifier.RETRY_AFTER_HEADER,
                 String.class), body);
         Migration m = exchange.getProperty("migration", Migration.class);
-        if (!result.success() && result.error().errorClass() == ErrorClass.TRANSIENT) {
-            if (!REJECTED_BEFORE_PROCESSING.contains(result.error().code())) {
-                throw new CallOutcomeUnknownException(result.error()); // may have taken effect: read back, not resent
-            }
+        String rejectedBefore = exchange.getProperty(REJECTED_PROPERTY, String.class);
+        exchange.removeProperty(REJECTED_PROPERTY);
+        if (result.success()) {
             m.callAnswered();
-            throw new TransientProviderException(result.error());
+            return result;
+        }
+        ProviderError error = result.error();
+        if (REJECTED_BEFORE_PROCESSING.contains(error.code())) {
+            m.callAnswered(); // the gateway refused it before the operation ran
+            if (error.code().equals(rejectedBefore)) {
+                return new CamsResult(repeated(error), result.requestId(), result.data());
+            }
+            exchange.setProperty(REJECTED_PROPERTY, error.code());
+            throw new TransientProviderException(error); // re-signed with a fresh date and nonce
+        }
+        if (error.errorClass() == ErrorClass.TRANSIENT) {
+            throw new CallOutcomeUnknownException(error); // may have taken effect: read back first when not safe to repeat
         }
         m.callAnswered();
+        if (classifier.isCredentialFailure(error)
+                && !pauses.pause(AlibabaErrorClassifier.PROVIDER, error, m.getMigrationId())) {
+            pauses.requireNotPaused(AlibabaErrorClassifier.PROVIDER); // another migration raised it: park with the rest
+        }
         return result;
+    }
+
+    /** The escalated class, with what a person should look at. */
+    private ProviderError repeated(ProviderError error) {
+        ProviderError escalated = classifier.classifyRepeat(error);
+        String hint = switch (error.code()) {
+            case "InvalidTimeStamp.Expired" -> "the re-signed retry was rejected too: check this host's clock (NTP)";
+            case "SignatureNonceUsed" -> "the retry's fresh nonce was rejected too: the signer repeats nonces";
+            default -> "rejected again on the retry";
+        };
+        return new ProviderError(escalated.provider(), escalated.code(), escalated.message() + " (" + hint + ")",
+                escalated.errorClass(), escalated.retryAfter(), escalated.traceId());
     }
 
     public AlibabaErrorClassifier classifier() {

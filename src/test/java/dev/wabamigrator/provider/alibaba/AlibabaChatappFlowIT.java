@@ -9,6 +9,7 @@ import dev.wabamigrator.support.KafkaClients.Events;
 import dev.wabamigrator.support.SandboxedService;
 import dev.wabamigrator.support.TestDatabase;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -21,10 +22,13 @@ class AlibabaChatappFlowIT {
     private static Commands commands;
     private static Events events;
     private static AlibabaSandbox cams;
+    private static final Duration QUIET_PERIOD = Duration.ofSeconds(8);
 
     @BeforeAll
     static void start() throws Exception {
-        service = SandboxedService.start(TestDatabase.h2(), Map.of());
+        // a lost code request is followed by a new one after this quiet period without a code (10 min in production)
+        service = SandboxedService.start(TestDatabase.h2(), Map.of("app.code-wait.quiet-period-ms",
+                Long.toString(QUIET_PERIOD.toMillis())));
         commands = service.commands();
         events = service.events();
         cams = service.app().bean("alibabaSandbox", AlibabaSandbox.class);
@@ -110,14 +114,86 @@ class AlibabaChatappFlowIT {
     }
 
     @Test
-    void should_ride_out_a_failing_register_within_the_route() {
+    void should_send_register_again_only_after_reading_back_that_it_did_not_take_effect() {
+        // pattern 0004: the first two register calls fail with 503 before cams registers anything
         String phone = start("m-ali-503", "13900000004");
         submitWhenAsked(phone, "m-ali-503");
 
         events.awaitType("m-ali-503", "waba.migration.completed");
 
         assertThat(cams.calls("ChatappMigrationRegister", phone)).isEqualTo(3);
-        assertThat(events.typesFor("m-ali-503")).doesNotContain("waba.migration.step.retry-scheduled");
+        List<JsonNode> doubts = events.forMigration("m-ali-503").stream()
+                .filter(e -> e.path("type").asText().endsWith("retry-scheduled")).toList();
+        assertThat(doubts).hasSize(2).allSatisfy(e -> {
+            assertThat(e.at("/data/step").asText()).isEqualTo("register");
+            assertThat(e.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+            assertThat(e.at("/data/error/message").asText()).contains("InternalError").contains("read back");
+        });
+    }
+
+    @Test
+    void should_send_each_call_once_when_cams_acts_on_it_then_answers_503() {
+        assertEachCallSentOnceWhenTheAnswerIsLost("m-ali-done-503", "13900000010", "HTTP_503", "ServiceUnavailable");
+    }
+
+    @Test
+    void should_send_each_call_once_when_cams_acts_on_it_then_answers_200_with_an_html_page() {
+        assertEachCallSentOnceWhenTheAnswerIsLost("m-ali-done-html", "13900000011", "MALFORMED_RESPONSE");
+    }
+
+    /** Patterns 0010 and 0011: initiate, the code request and register each take effect, then the answer is lost. */
+    private static void assertEachCallSentOnceWhenTheAnswerIsLost(String migrationId, String number, String... shown) {
+        String phone = start(migrationId, number);
+        JsonNode waiting = awaitCodeWait(migrationId, 1);
+        assertThat(waiting.at("/data/awaiting/reason").asText()).contains("may have been sent").doesNotContain("was sent");
+
+        submit(phone, migrationId, "code-" + migrationId, cams.code(phone).orElseThrow());
+
+        events.awaitType(migrationId, "waba.migration.completed");
+        assertThat(cams.calls("CreateChatappMigrationInitiate", phone)).isEqualTo(1);
+        assertThat(cams.calls("GetMigrationVerifyCode", phone)).isEqualTo(1);
+        assertThat(cams.calls("ChatappMigrationRegister", phone)).isEqualTo(1);
+        List<JsonNode> doubts = events.forMigration(migrationId).stream()
+                .filter(e -> e.path("type").asText().endsWith("retry-scheduled")).toList();
+        assertThat(doubts).extracting(e -> e.at("/data/step").asText())
+                .containsExactly("initiate", "request-code", "register");
+        assertThat(doubts).allSatisfy(e -> {
+            assertThat(e.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+            assertThat(e.at("/data/error/message").asText()).containsAnyOf(shown);
+        });
+    }
+
+    @Test
+    void should_request_a_new_code_once_when_none_arrived_after_a_request_whose_answer_was_lost() {
+        String phone = start("m-ali-quiet", "13900010010"); // pattern 0010: the first code request's answer is lost
+        JsonNode inDoubt = awaitCodeWait("m-ali-quiet", 1);
+        assertThat(inDoubt.at("/data/awaiting/reason").asText()).contains("may have been sent")
+                .contains("a new code is requested automatically");
+
+        // nobody submits a code: after the quiet period the wait asks for a new one by itself, and says why
+        JsonNode again = awaitCodeWait("m-ali-quiet", 2); // waits up to 30 s, the quiet period is 8 s
+        assertThat(again.at("/data/awaiting/reason").asText()).contains("a new code was requested")
+                .contains("a verification code was sent");
+        assertThat(cams.calls("GetMigrationVerifyCode", phone)).isEqualTo(2);
+
+        submit(phone, "m-ali-quiet", "code-ali-quiet", cams.code(phone).orElseThrow());
+        events.awaitType("m-ali-quiet", "waba.migration.completed");
+        assertThat(cams.calls("GetMigrationVerifyCode", phone)).as("one new code per doubt, no more").isEqualTo(2);
+    }
+
+    @Test
+    void should_read_a_pending_register_again_until_it_shows_connected_and_send_it_once() {
+        // pattern 0012: register takes effect, answers 503, and the listing shows PENDING twice before CONNECTED
+        String phone = start("m-ali-pending", "13900000012");
+        submitWhenAsked(phone, "m-ali-pending");
+
+        events.awaitType("m-ali-pending", "waba.migration.completed");
+
+        assertThat(cams.calls("ChatappMigrationRegister", phone)).isEqualTo(1);
+        assertThat(events.forMigration("m-ali-pending")).filteredOn(e -> e.at("/data/error/message").asText()
+                .contains("PENDING")).hasSize(AlibabaSandbox.PENDING_LISTINGS);
+        assertThat(events.awaitType("m-ali-pending", "waba.migration.completed").at("/data/result/alibabaNumberStatus")
+                .asText()).isEqualTo("CONNECTED");
     }
 
     @Test
@@ -132,12 +208,15 @@ class AlibabaChatappFlowIT {
     }
 
     @Test
-    void should_retry_a_malformed_answer() {
+    void should_read_back_an_initiate_answered_with_a_truncated_body_instead_of_sending_it_again() {
+        // pattern 0007: the initiate took effect, the answer is cut off
         String phone = start("m-ali-garbled", "13900000007");
         submitWhenAsked(phone, "m-ali-garbled");
 
-        events.awaitType("m-ali-garbled", "waba.migration.completed");
-        assertThat(cams.calls("CreateChatappMigrationInitiate", phone)).isEqualTo(2);
+        JsonNode completed = events.awaitType("m-ali-garbled", "waba.migration.completed");
+        assertThat(cams.calls("CreateChatappMigrationInitiate", phone)).isEqualTo(1);
+        assertThat(completed.at("/data/result/alibabaPhoneNumberId").asText())
+                .as("kept from the status check, as the listing carries no Id").isNotEmpty();
     }
 
     @Test

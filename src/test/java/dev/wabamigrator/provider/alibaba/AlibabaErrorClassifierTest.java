@@ -220,4 +220,19 @@ class AlibabaErrorClassifierTest {
         assertThat(customWrong.errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
         assertThat(custom.isWrongCode(wrong)).isFalse();
     }
+
+    @org.junit.jupiter.api.Test
+    void should_tell_credential_and_signer_failures_from_other_rejections() {
+        AlibabaErrorClassifier classifier = new AlibabaErrorClassifier();
+        for (String code : java.util.List.of("SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeyId.NotFound",
+                "InvalidAccessKeyId.Inactive")) {
+            assertThat(classifier.isCredentialFailure(classifier.classify(400, (String) null,
+                    "{\"Code\":\"" + code + "\"}").error())).as(code).isTrue();
+        }
+        for (String code : java.util.List.of("InvalidTimeStamp.Expired", "SignatureNonceUsed", "Ram.PermissionDeny",
+                "System.LimitControl")) {
+            assertThat(classifier.isCredentialFailure(classifier.classify(400, (String) null,
+                    "{\"Code\":\"" + code + "\"}").error())).as(code).isFalse();
+        }
+    }
 }

@@ -1,0 +1,122 @@
+package dev.wabamigrator.engine;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds every call to a provider whose credentials or request signer failed: the next call would fail the same way
+ * for every migration. The pause lives in the database ({@code provider_pause}), the point every instance shares;
+ * each instance reads it at most once per {@code refresh}. Raising it alerts once (one ERROR line, one
+ * {@code waba_provider_paused_total}); {@code ResumeMigration} of the migration that hit it, or a restart, ends it.
+ */
+public final class ProviderPauses {
+    private static final Logger LOG = LoggerFactory.getLogger(ProviderPauses.class);
+    private static final int MAX_MESSAGE = 1000;
+
+    /** A pause in force: what failed, for which migration, since when. */
+    public record Pause(String provider, String code, String message, String migrationId, Instant since) {
+    }
+
+    private record Seen(Optional<Pause> pause, Instant readAt) {
+    }
+
+    private final Sql sql;
+    private final Clock clock;
+    private final Duration refresh;
+    private final Duration recheck;
+    private final EngineMetrics metrics;
+    private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+
+    /**
+     * @param refresh how stale this instance's view of a pause may be ({@code app.provider.pause.refresh-ms})
+     * @param recheck how long a migration parked by a pause waits before it looks again ({@code app.provider.pause.recheck-ms})
+     */
+    public ProviderPauses(Sql sql, Clock clock, Duration refresh, Duration recheck, EngineMetrics metrics) {
+        this.sql = sql;
+        this.clock = clock;
+        this.refresh = refresh;
+        this.recheck = recheck;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Pauses every call to {@code provider} because of {@code error}, met by migration {@code migrationId}.
+     *
+     * @return true when this call raised the pause (it alerted), false when one was already in force
+     */
+    public boolean pause(String provider, ProviderError error, String migrationId) {
+        Instant now = clock.instant();
+        String message = error.message().length() <= MAX_MESSAGE ? error.message()
+                : error.message().substring(0, MAX_MESSAGE);
+        Pause pause = new Pause(provider, error.code(), message, migrationId, now);
+        try {
+            sql.update("insert-provider-pause", Map.of("provider", provider, "code", error.code(), "message", message,
+                    "migrationId", migrationId, "now", now));
+        } catch (Sql.SqlFailure e) {
+            if (!e.isConstraintViolation()) {
+                throw e;
+            }
+            seen.remove(provider); // another migration or instance raised it first
+            return false;
+        }
+        seen.put(provider, new Seen(Optional.of(pause), now));
+        LOG.error("every {} call is paused: {} {} (migration {}); fix the credentials or the signer, then send "
+                + "ResumeMigration for {} or restart", provider, error.code(), error.traceId() == null ? ""
+                : "RequestId " + error.traceId(), migrationId, migrationId);
+        metrics.providerPaused(provider, error.code());
+        return true;
+    }
+
+    /** The pause in force for {@code provider}, as this instance last read it (at most {@code refresh} old). */
+    public Optional<Pause> active(String provider) {
+        Instant now = clock.instant();
+        Seen last = seen.get(provider);
+        if (last != null && now.isBefore(last.readAt().plus(refresh))) {
+            return last.pause();
+        }
+        List<Pause> rows = sql.query("find-provider-pause", Map.of("provider", provider), row -> new Pause(
+                row.getString("provider"), row.getString("code"), row.getString("message"),
+                row.getString("migration_id"), Sql.instant(row, "paused_at")));
+        Optional<Pause> found = rows.stream().findFirst();
+        seen.put(provider, new Seen(found, now));
+        return found;
+    }
+
+    /** Throws when {@code provider} is paused, before anything is sent: the migration parks until the recheck. */
+    public void requireNotPaused(String provider) {
+        active(provider).ifPresent(pause -> {
+            throw new ProviderPausedException(ProviderError.of(pause.provider(), pause.code(), "every " + provider
+                    + " call is paused since " + pause.since() + " (" + pause.code() + " met by migration "
+                    + pause.migrationId() + "); nothing was sent", ErrorClass.TRANSIENT),
+                    clock.instant().plus(recheck));
+        });
+    }
+
+    /** Ends a pause raised by {@code migrationId}, in the caller's transaction (its {@code ResumeMigration}). */
+    boolean endFor(Connection connection, String migrationId) throws SQLException {
+        boolean ended = sql.update(connection, "delete-provider-pause-of-migration",
+                Map.of("migrationId", migrationId)) > 0;
+        if (ended) {
+            seen.clear();
+            LOG.warn("provider calls resume: ResumeMigration of {} ended the pause it raised", migrationId);
+        }
+        return ended;
+    }
+
+    /** A (re)start may bring fixed credentials: end every pause; a still-broken key pauses again on its first call. */
+    public void endAll() {
+        if (sql.update("delete-provider-pauses", Map.of()) > 0) {
+            LOG.warn("provider calls resume: the pauses in force were ended by this start");
+        }
+        seen.clear();
+    }
+}

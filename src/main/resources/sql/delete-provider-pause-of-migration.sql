@@ -1,0 +1,1 @@
+DELETE FROM provider_pause WHERE migration_id = :migrationId

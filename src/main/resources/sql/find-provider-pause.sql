@@ -1,0 +1,1 @@
+SELECT provider, code, message, migration_id, paused_at FROM provider_pause WHERE provider = :provider
