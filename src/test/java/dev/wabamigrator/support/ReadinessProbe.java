@@ -35,8 +35,11 @@ public final class ReadinessProbe implements AutoCloseable {
     public ReadinessProbe(int managementPort, Duration period, Duration timeout) {
         this.uri = URI.create("http://localhost:" + managementPort + "/observe/health/ready");
         this.timeout = timeout;
-        timer.scheduleWithFixedDelay(() -> samples.add(new Sample(System.nanoTime(), ask())), 0, period.toMillis(),
-                TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> {
+            Status status = ask();
+            // stamped when answered: a probe sent just before an outage began may already see it
+            samples.add(new Sample(System.nanoTime(), status));
+        }, 0, period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private Status ask() {
