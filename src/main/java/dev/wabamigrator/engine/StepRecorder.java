@@ -206,10 +206,21 @@ public final class StepRecorder {
      * right before the send (design §3 rule 2), on every send including redeliveries.
      */
     public void beginCall(Migration m) {
+        String before = m.pendingCall;
         m.pendingCall = m.step;
         m.callInFlight = true;
         Instant now = clock.instant();
-        boolean written = store.sql().inTransaction(connection -> store.update(connection, m, now));
+        boolean written;
+        try {
+            written = store.sql().inTransaction(connection -> store.update(connection, m, now));
+        } catch (RuntimeException e) {
+            // nothing was sent, but the row may or may not say a call is pending (a commit cut off by the database):
+            // write nothing more from this copy; the claim runs out and the step runs again from what the row says
+            m.pendingCall = before;
+            m.callInFlight = false;
+            m.claimLost = true;
+            throw e;
+        }
         if (!written) {
             m.claimLost = true;
             throw new IllegalStateException("migration " + m.migrationId + " changed before its " + m.step + " call");
