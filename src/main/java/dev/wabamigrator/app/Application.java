@@ -8,9 +8,21 @@ public final class Application {
     private Application() {
     }
 
+    /**
+     * The service, wired one concern at a time in this order: each configuration's {@code @PropertyInject} settings
+     * and {@code @BindToRegistry} beans first, then their {@code configure} methods in the order added. What they
+     * open is closed in reverse order when Camel stops (see {@link Resources}).
+     */
     public static Main create() {
         Main main = new Main();
-        main.configure().addConfiguration(AppConfiguration.class);
+        main.configure().withConfigurations(
+                SecretsConfiguration.class,
+                KafkaConfiguration.class,      // the broker, then the topics
+                DatabaseConfiguration.class,   // the pool, then Flyway
+                SandboxConfiguration.class,    // points the provider properties at itself...
+                EngineConfiguration.class,
+                ProvidersConfiguration.class,  // ...before the provider clients read them
+                OperationsConfiguration.class); // Jolokia last, so closed first
         return main;
     }
 

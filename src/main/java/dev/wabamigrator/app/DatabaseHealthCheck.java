@@ -6,7 +6,7 @@ import javax.sql.DataSource;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
-/** Readiness: the database answers, within about a second (its own one-connection pool, see AppConfiguration). */
+/** Readiness: the database answers, within about a second (its own one-connection pool, see DatabaseConfiguration). */
 final class DatabaseHealthCheck extends AbstractHealthCheck {
     private final DataSource dataSource;
 

@@ -47,10 +47,6 @@ public final class Sql {
         this.dialect = detectDialect(dataSource);
     }
 
-    public DataSource dataSource() {
-        return dataSource;
-    }
-
     /** {@code postgresql} or {@code h2}. */
     public String dialect() {
         return dialect;

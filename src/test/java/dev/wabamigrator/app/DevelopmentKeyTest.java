@@ -21,20 +21,20 @@ class DevelopmentKeyTest {
     void should_create_the_key_file_owner_only_and_keep_using_it() throws Exception {
         Path dataDir = tmp.resolve("data");
 
-        String key = AppConfiguration.developmentKey(dataDir);
+        String key = SecretsConfiguration.developmentKey(dataDir);
 
-        Path file = dataDir.resolve(AppConfiguration.DEVELOPMENT_KEY_FILE);
+        Path file = dataDir.resolve(SecretsConfiguration.DEVELOPMENT_KEY_FILE);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
         assertThat(Base64.getDecoder().decode(key)).hasSize(32);
         try (var files = Files.list(dataDir)) {
             assertThat(files).as("no temporary file left behind").containsExactly(file);
         }
-        assertThat(AppConfiguration.developmentKey(dataDir)).as("the next start reads the same key").isEqualTo(key);
+        assertThat(SecretsConfiguration.developmentKey(dataDir)).as("the next start reads the same key").isEqualTo(key);
     }
 
     @Test
     void should_tighten_an_existing_key_file_that_others_can_read() throws Exception {
-        Path file = tmp.resolve(AppConfiguration.DEVELOPMENT_KEY_FILE);
+        Path file = tmp.resolve(SecretsConfiguration.DEVELOPMENT_KEY_FILE);
         Files.writeString(file, "an-existing-development-key\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
 
@@ -43,7 +43,7 @@ class DevelopmentKeyTest {
         String key;
         System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
         try {
-            key = AppConfiguration.developmentKey(tmp);
+            key = SecretsConfiguration.developmentKey(tmp);
         } finally {
             System.setErr(originalErr);
         }

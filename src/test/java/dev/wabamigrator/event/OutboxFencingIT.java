@@ -128,6 +128,7 @@ class OutboxFencingIT {
     private final TestClock clock = new TestClock();
     private final List<AutoCloseable> open = new ArrayList<>();
     private final String topic = "waba.migration.events.v1.fencing-" + TestApp.uniqueSuffix();
+    private HikariDataSource dataSource;
     private Sql sql;
     private TopicLog topicLog;
     /** Every recorded event id per phone number, in recording order. */
@@ -147,7 +148,7 @@ class OutboxFencingIT {
         config.setUsername(database.user());
         config.setPassword(database.password());
         config.setMaximumPoolSize(4);
-        HikariDataSource dataSource = new HikariDataSource(config);
+        dataSource = new HikariDataSource(config);
         open.add(dataSource);
         Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
         sql = new Sql(dataSource);
@@ -183,7 +184,7 @@ class OutboxFencingIT {
     }
 
     private int unpublished() throws Exception {
-        try (Connection connection = sql.dataSource().getConnection();
+        try (Connection connection = dataSource.getConnection();
              Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM outbox_event WHERE published_at IS NULL")) {
             rows.next();
@@ -192,7 +193,7 @@ class OutboxFencingIT {
     }
 
     private String leaseToken() throws Exception {
-        try (Connection connection = sql.dataSource().getConnection();
+        try (Connection connection = dataSource.getConnection();
              Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT token FROM app_lease WHERE name = 'outbox-publisher'")) {
             rows.next();

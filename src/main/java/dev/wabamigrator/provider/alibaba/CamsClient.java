@@ -147,10 +147,6 @@ public final class CamsClient {
                 escalated.errorClass(), escalated.retryAfter(), escalated.traceId());
     }
 
-    public AlibabaErrorClassifier classifier() {
-        return classifier;
-    }
-
     private Map<String, String> parameters(CamsOperation operation, Migration m) {
         String custSpaceId = m.param("alibaba.custSpaceId");
         return switch (operation) {

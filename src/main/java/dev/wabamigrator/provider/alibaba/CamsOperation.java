@@ -11,25 +11,25 @@ import java.util.Optional;
 public enum CamsOperation {
 
     /** Step {@code initiate}: {@code MobileNumber} is the national number, without the country code. */
-    CREATE_CHATAPP_MIGRATION_INITIATE("CreateChatappMigrationInitiate", false,
+    CREATE_CHATAPP_MIGRATION_INITIATE("CreateChatappMigrationInitiate",
             CamsOperation.CUST_SPACE_ID, CamsOperation.COUNTRY_CODE, CamsOperation.MOBILE_NUMBER),
     /** Step {@code check-verification}: {@code Data.CodeVerificationStatus} {@code VERIFIED} skips the code steps. */
-    GET_PHONE_NUMBER_VERIFICATION_STATUS("GetPhoneNumberVerificationStatus", true,
+    GET_PHONE_NUMBER_VERIFICATION_STATUS("GetPhoneNumberVerificationStatus",
             CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER),
     /** Step {@code request-code}: {@code Method} is {@code sms} or {@code voice} (send lower case). Not idempotent. */
-    GET_MIGRATION_VERIFY_CODE("GetMigrationVerifyCode", false,
+    GET_MIGRATION_VERIFY_CODE("GetMigrationVerifyCode",
             CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER, CamsOperation.LOCALE, CamsOperation.METHOD),
     /** Step {@code verify}. */
-    CHATAPP_MIGRATION_VERIFIED("ChatappMigrationVerified", false,
+    CHATAPP_MIGRATION_VERIFIED("ChatappMigrationVerified",
             CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER, CamsOperation.VERIFY_CODE),
     /** Step {@code register}: no {@code Data} in the response. Not idempotent. */
-    CHATAPP_MIGRATION_REGISTER("ChatappMigrationRegister", false,
+    CHATAPP_MIGRATION_REGISTER("ChatappMigrationRegister",
             CamsOperation.CUST_SPACE_ID, CamsOperation.PHONE_NUMBER),
     /**
      * Not a migration step: lists the space's numbers with their {@code Status} ({@code CONNECTED} once registered).
      * Reads a register's effect back after a crash cut the register call off.
      */
-    QUERY_CHATAPP_PHONE_NUMBERS("QueryChatappPhoneNumbers", true, CamsOperation.CUST_SPACE_ID);
+    QUERY_CHATAPP_PHONE_NUMBERS("QueryChatappPhoneNumbers", CamsOperation.CUST_SPACE_ID);
 
     /** API version of every operation, sent as {@code x-acs-version}. */
     public static final String VERSION = "2020-06-06";
@@ -43,12 +43,10 @@ public enum CamsOperation {
     public static final String VERIFY_CODE = "VerifyCode";
 
     private final String action;
-    private final boolean readOnly;
     private final List<String> parameters;
 
-    CamsOperation(String action, boolean readOnly, String... parameters) {
+    CamsOperation(String action, String... parameters) {
         this.action = action;
-        this.readOnly = readOnly;
         this.parameters = List.of(parameters);
     }
 
@@ -60,11 +58,6 @@ public enum CamsOperation {
     /** The required request parameters, in documentation order. */
     public List<String> parameters() {
         return parameters;
-    }
-
-    /** True for the status read, which changes nothing at the provider. */
-    public boolean readOnly() {
-        return readOnly;
     }
 
     /**

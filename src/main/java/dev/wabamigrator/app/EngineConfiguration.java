@@ -1,0 +1,158 @@
+package dev.wabamigrator.app;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.command.CommandIntake;
+import dev.wabamigrator.engine.CodeWait;
+import dev.wabamigrator.engine.EngineMetrics;
+import dev.wabamigrator.engine.FlowRegistry;
+import dev.wabamigrator.engine.MigrationCommands;
+import dev.wabamigrator.engine.MigrationScheduler;
+import dev.wabamigrator.engine.MigrationStore;
+import dev.wabamigrator.engine.ProviderPauses;
+import dev.wabamigrator.engine.RetryPolicy;
+import dev.wabamigrator.engine.SecretBox;
+import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.engine.StepDispatcher;
+import dev.wabamigrator.engine.StepOutcomes;
+import dev.wabamigrator.engine.StepRecorder;
+import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.event.OutboxPublisher;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.function.Supplier;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.PropertyInject;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.CamelContextHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The migration engine the routes call: flows, store, events, retry policy, scheduler, provider pauses, commands,
+ * step recorder and dispatcher, the code wait, command intake and the outbox publisher. Needs the database.
+ */
+public final class EngineConfiguration implements CamelConfiguration {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineConfiguration.class);
+
+    @BindToRegistry("json")
+    private final ObjectMapper json = new ObjectMapper();
+    @BindToRegistry("clock")
+    private final Clock clock = Clock.systemUTC();
+    @BindToRegistry("stepOutcomes")
+    private final StepOutcomes stepOutcomes = new StepOutcomes();
+
+    @PropertyInject("app.events.source")
+    private String eventSource;
+    @PropertyInject("app.retry.park.initial-delay-ms")
+    private long parkInitialDelayMs;
+    @PropertyInject("app.retry.park.backoff-multiplier")
+    private double parkBackoffMultiplier;
+    @PropertyInject("app.retry.park.max-delay-ms")
+    private long parkMaxDelayMs;
+    @PropertyInject("app.retry.park.max-transient-attempts")
+    private int parkMaxTransientAttempts;
+    @PropertyInject("app.retry.park.max-rate-limited-attempts")
+    private int parkMaxRateLimitedAttempts;
+    @PropertyInject("app.retry.read-back.max-attempts")
+    private int readBackMaxAttempts;
+    @PropertyInject("app.scheduler.max-in-flight")
+    private int schedulerMaxInFlight;
+    @PropertyInject("app.scheduler.batch-size")
+    private int schedulerBatchSize;
+    @PropertyInject("app.scheduler.lease-ms")
+    private long schedulerLeaseMs;
+    @PropertyInject("app.provider.pause.refresh-ms")
+    private long pauseRefreshMs;
+    @PropertyInject("app.provider.pause.recheck-ms")
+    private long pauseRecheckMs;
+    @PropertyInject("app.code-wait.validity-ms")
+    private long codeValidityMs;
+    @PropertyInject("app.code-wait.max-wrong-codes")
+    private int maxWrongCodes;
+    @PropertyInject("app.code-wait.quiet-period-ms")
+    private long codeQuietPeriodMs;
+    @PropertyInject("app.intake.max-command-bytes")
+    private int maxCommandBytes;
+    @PropertyInject("app.outbox.batch-size")
+    private int outboxBatchSize;
+    @PropertyInject("app.outbox.lease-ms")
+    private long outboxLeaseMs;
+    @PropertyInject("app.outbox.send.max-block-ms")
+    private long outboxMaxBlockMs;
+    @PropertyInject("app.outbox.send.delivery-timeout-ms")
+    private long outboxDeliveryTimeoutMs;
+    @PropertyInject("app.outbox.clock-margin-ms")
+    private long outboxClockMarginMs;
+
+    @Override
+    public void configure(CamelContext context) {
+        Registry registry = context.getRegistry();
+        Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
+        SecretBox secretBox = CamelContextHelper.mandatoryLookup(context, "secretBox", SecretBox.class);
+
+        Properties flowProperties = context.getPropertiesComponent().loadProperties(k -> k.startsWith(FlowRegistry.PREFIX));
+        FlowRegistry flows = new FlowRegistry(flowProperties);
+        EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
+        MigrationStore store = new MigrationStore(sql, secretBox, json, clock);
+        MigrationEvents events = new MigrationEvents(json, sql, eventSource.strip());
+        RetryPolicy retryPolicy = new RetryPolicy(clock, Duration.ofMillis(parkInitialDelayMs), parkBackoffMultiplier,
+                Duration.ofMillis(parkMaxDelayMs), parkMaxTransientAttempts, parkMaxRateLimitedAttempts,
+                readBackMaxAttempts);
+        MigrationScheduler scheduler = new MigrationScheduler(store, events, flows, clock, schedulerMaxInFlight,
+                schedulerBatchSize, Duration.ofMillis(schedulerLeaseMs));
+        // a credential or signer failure holds every call to that provider; a start may bring fixed credentials
+        ProviderPauses pauses = new ProviderPauses(sql, clock, Duration.ofMillis(pauseRefreshMs),
+                Duration.ofMillis(pauseRecheckMs), metrics);
+        pauses.endAll();
+        // a resume keeps a call in doubt pending when its step can read the provider's state back
+        MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock,
+                stepRoute -> context.getRoute(stepRoute + "-reconcile") != null, pauses);
+        CodeWait codeWait = new CodeWait(flows, Duration.ofMillis(codeValidityMs), maxWrongCodes,
+                Duration.ofMillis(codeQuietPeriodMs));
+
+        registry.bind("flowRegistry", flows);
+        registry.bind("engineMetrics", metrics);
+        registry.bind("migrationStore", store);
+        registry.bind("migrationEvents", events);
+        registry.bind("retryPolicy", retryPolicy);
+        registry.bind("migrationScheduler", scheduler);
+        registry.bind("providerPauses", pauses);
+        registry.bind("migrationCommands", commands);
+        registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
+        registry.bind("stepDispatcher", new StepDispatcher(context));
+        registry.bind("codeWait", codeWait);
+        registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
+                maxCommandBytes));
+        registry.bind("outboxPublisher", new OutboxPublisher(sql, clock, scheduler.instanceId(), outboxBatchSize,
+                new OutboxPublisher.Timing(Duration.ofMillis(outboxLeaseMs),
+                        Duration.ofMillis(outboxMaxBlockMs).plus(Duration.ofMillis(outboxDeliveryTimeoutMs)),
+                        Duration.ofMillis(outboxClockMarginMs))));
+        LOG.info("engine wired: database {}, flows {}", sql.dialect(), flows.names());
+    }
+
+    /** The registry's MeterRegistry once Camel's metrics bound one; until then, and when metrics are off, a spare. */
+    private static Supplier<MeterRegistry> meterRegistry(CamelContext context) {
+        MeterRegistry fallback = new SimpleMeterRegistry();
+        return new Supplier<>() {
+            private volatile MeterRegistry found;
+
+            @Override
+            public MeterRegistry get() {
+                if (found == null) {
+                    MeterRegistry bound = context.getRegistry().findSingleByType(MeterRegistry.class);
+                    if (bound == null && context.getStatus().isStarted()) {
+                        found = fallback; // metrics are off: count into a registry nobody reads
+                    }
+                    return bound != null ? (found = bound) : fallback;
+                }
+                return found;
+            }
+        };
+    }
+}

@@ -1,0 +1,45 @@
+package dev.wabamigrator.app;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.PropertyInject;
+import org.apache.camel.spi.MaskingFormatter;
+import org.apache.camel.support.processor.DefaultMaskingFormatter;
+import org.apache.camel.util.SensitiveUtils;
+
+/**
+ * Operations: Camel's log mask, and the Jolokia agent (for Hawtio) once everything else is wired. Health checks
+ * are bound by the configuration that owns what they check; metrics are Camel's ({@code camel.metrics.*}).
+ */
+public final class OperationsConfiguration implements CamelConfiguration {
+    /** Field names whose values are secrets wherever Camel prints a message. */
+    static final List<String> SECRET_KEYWORDS = List.of("pin", "code", "verifyCode", "VerifyCode",
+            "access_token", "accessToken", "appsecret_proof", "Authorization", "authorization");
+
+    @PropertyInject("app.data-dir")
+    private String dataDir;
+    @PropertyInject("app.jolokia.enabled")
+    private boolean jolokiaEnabled;
+
+    /** Camel's log mask (log EIP, tracer, JMX message dumps) also hides our secrets: PINs, codes, tokens. */
+    @BindToRegistry(MaskingFormatter.CUSTOM_LOG_MASK_REF)
+    public MaskingFormatter logMask() {
+        Set<String> keywords = new HashSet<>(SensitiveUtils.getSensitiveKeys());
+        keywords.addAll(SECRET_KEYWORDS);
+        return new DefaultMaskingFormatter(keywords, true, true, true);
+    }
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        if (jolokiaEnabled) {
+            // an unsafe Jolokia setting stops the start, and what the other configurations opened is closed
+            Resources.wire(context, resources -> resources.add(
+                    JolokiaAgent.configure(new Settings(context), Path.of(dataDir.strip())).start()));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.wabamigrator.app;
+
+import dev.wabamigrator.engine.CodeWait;
+import dev.wabamigrator.engine.ProviderPauseHealthCheck;
+import dev.wabamigrator.engine.ProviderPauses;
+import dev.wabamigrator.engine.RetryPolicy;
+import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.provider.RatePacer;
+import dev.wabamigrator.provider.alibaba.AlibabaChatappSteps;
+import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier;
+import dev.wabamigrator.provider.alibaba.CamsClient;
+import dev.wabamigrator.provider.meta.GraphClient;
+import dev.wabamigrator.provider.meta.MetaErrorClassifier;
+import dev.wabamigrator.provider.meta.MetaSteps;
+import dev.wabamigrator.provider.meta.RegisterAttempts;
+import dev.wabamigrator.provider.meta.RegisterBudget;
+import dev.wabamigrator.provider.meta.UsageHeaders;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.PropertyInject;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.CamelContextHelper;
+
+/**
+ * The providers: the cams client with its pacer and pause, the Graph API client with its register budget and usage
+ * pacing, and each flow's step beans. Needs the engine's beans.
+ */
+public final class ProvidersConfiguration implements CamelConfiguration {
+    @PropertyInject("app.provider.alibaba.max-calls-per-second")
+    private double camsMaxCallsPerSecond;
+    @PropertyInject("app.provider.meta.graph-version")
+    private String graphVersion;
+    @PropertyInject("app.provider.meta.register-budget.window-ms")
+    private long registerBudgetWindowMs;
+    @PropertyInject("app.provider.meta.register-budget.limit")
+    private int registerBudgetLimit;
+    @PropertyInject("app.provider.meta.register-budget.safety-margin")
+    private int registerBudgetSafetyMargin;
+    @PropertyInject("app.provider.meta.usage.slow-down-at-percent")
+    private int usageSlowDownAtPercent;
+    @PropertyInject("app.provider.meta.usage.pause-at-percent")
+    private int usagePauseAtPercent;
+    @PropertyInject("app.provider.meta.usage.default-pause-ms")
+    private long usageDefaultPauseMs;
+    @PropertyInject("app.provider.meta.usage.max-slow-down-delay-ms")
+    private long usageMaxSlowDownDelayMs;
+    @PropertyInject("app.provider.meta.usage.max-in-route-pause-ms")
+    private long usageMaxInRoutePauseMs;
+    @PropertyInject("app.provider.meta.usage.max-regain-wait-ms")
+    private long usageMaxRegainWaitMs;
+    @PropertyInject("app.provider.meta.acceptance.initial-interval-ms")
+    private long acceptanceInitialIntervalMs;
+    @PropertyInject("app.provider.meta.acceptance.backoff-multiplier")
+    private double acceptanceBackoffMultiplier;
+    @PropertyInject("app.provider.meta.acceptance.max-interval-ms")
+    private long acceptanceMaxIntervalMs;
+    @PropertyInject("app.provider.meta.acceptance.deadline-ms")
+    private long acceptanceDeadlineMs;
+    @PropertyInject("app.provider.meta.read-back.max-sends-in-doubt")
+    private int readBackMaxSendsInDoubt;
+    @PropertyInject("app.provider.meta.read-back.pending-read-backs")
+    private int readBackPending;
+    @PropertyInject("app.provider.meta.read-back.max-pages")
+    private int readBackMaxPages;
+
+    @Override
+    public void configure(CamelContext context) {
+        // read now, not injected: the sandbox's configuration has just pointed these at itself
+        Settings settings = new Settings(context);
+        Clock clock = CamelContextHelper.mandatoryLookup(context, "clock", Clock.class);
+        RetryPolicy retryPolicy = CamelContextHelper.mandatoryLookup(context, "retryPolicy", RetryPolicy.class);
+        CodeWait codeWait = CamelContextHelper.mandatoryLookup(context, "codeWait", CodeWait.class);
+        ProviderPauses pauses = CamelContextHelper.mandatoryLookup(context, "providerPauses", ProviderPauses.class);
+        Registry registry = context.getRegistry();
+
+        AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
+        registry.bind("camsClient", new CamsClient(URI.create(settings.require("app.provider.alibaba.endpoint")),
+                settings.get("app.provider.alibaba.access-key-id", ""),
+                settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
+                new RatePacer(clock, camsMaxCallsPerSecond), codeWait, pauses, clock));
+        registry.bind("alibabaPauseHealthCheck", new ProviderPauseHealthCheck(pauses, AlibabaErrorClassifier.PROVIDER));
+        registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
+
+        RegisterAttempts registerAttempts = new RegisterAttempts(CamelContextHelper.mandatoryLookup(context, "sql",
+                Sql.class), new RegisterBudget(Duration.ofMillis(registerBudgetWindowMs), registerBudgetLimit,
+                registerBudgetSafetyMargin), clock);
+        UsageHeaders usageHeaders = new UsageHeaders(usageSlowDownAtPercent, usagePauseAtPercent,
+                Duration.ofMillis(usageDefaultPauseMs), Duration.ofMillis(usageMaxSlowDownDelayMs));
+        registry.bind("registerAttempts", registerAttempts);
+        registry.bind("graphClient", new GraphClient(new GraphClient.Api(graphVersion.strip(),
+                settings.get("app.provider.meta.app-id", ""), settings.get("app.provider.meta.system-user-token", ""),
+                settings.get("app.provider.meta.app-secret", "")), new MetaErrorClassifier(),
+                new GraphClient.Pacing(usageHeaders, Duration.ofMillis(usageMaxInRoutePauseMs),
+                        Duration.ofMillis(usageMaxRegainWaitMs)),
+                registerAttempts, codeWait, clock));
+        registry.bind("metaSteps", new MetaSteps(retryPolicy, codeWait, new MetaSteps.Acceptance(
+                Duration.ofMillis(acceptanceInitialIntervalMs), acceptanceBackoffMultiplier,
+                Duration.ofMillis(acceptanceMaxIntervalMs), Duration.ofMillis(acceptanceDeadlineMs)),
+                new MetaSteps.ReadBack(readBackMaxSendsInDoubt, readBackPending, readBackMaxPages)));
+    }
+}
