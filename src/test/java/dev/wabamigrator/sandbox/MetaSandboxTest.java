@@ -656,6 +656,26 @@ class MetaSandboxTest {
         assertThat(control("GET", "/nope", null).status()).isEqualTo(404);
     }
 
+    @Test
+    void should_take_fault_scripts_and_page_size_over_http_and_refuse_what_it_cannot_read() throws IOException {
+        start();
+        String phoneId = sandbox.addSourceNumber("555", "1", "6505550401");
+        assertThat(control("POST", "/faults", Map.of("operation", "phone_number", "key", phoneId, "fault", "ERROR_2"))
+                .json().path("scripted").asInt()).isEqualTo(1);
+        Resp faulted = get("/" + phoneId, SYSTEM_TOKEN);
+        assertThat(faulted.status()).isEqualTo(500);
+        assertThat(faulted.code()).isEqualTo(2);
+        assertThat(get("/" + phoneId, SYSTEM_TOKEN).status()).as("one script, one call").isEqualTo(200);
+
+        assertThat(control("POST", "/faults", Map.of("operation", "register", "key", "16505550401", "fault", "NOPE"))
+                .status()).isEqualTo(400);
+        assertThat(control("POST", "/faults", Map.of("fault", "ERROR_1")).status()).isEqualTo(400);
+        assertThat(control("POST", "/page-size", Map.of("size", "0")).status()).isEqualTo(400);
+        sandbox.addSourceNumber("555", "1", "6505550402");
+        assertThat(control("POST", "/page-size", Map.of("size", "1")).status()).isEqualTo(200);
+        assertThat(get("/555/phone_numbers", SYSTEM_TOKEN).json().path("data")).hasSize(1);
+    }
+
     /** A clock tests move by hand. */
     static final class MutableClock extends Clock {
         private volatile Instant now;
