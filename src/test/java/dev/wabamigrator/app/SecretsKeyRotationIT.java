@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandboxControl;
 import dev.wabamigrator.sandbox.MetaSandbox.Ops;
 import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.support.KafkaClients.Commands;
@@ -36,14 +37,15 @@ class SecretsKeyRotationIT {
     @ValueSource(strings = {"h2", "postgresql"})
     void should_finish_a_migration_parked_under_the_previous_key_with_its_pin(String kind) throws Exception {
         TestDatabase database = TestDatabase.of(kind);
-        MetaSandbox meta = new MetaSandbox();
+        MetaSandbox graph = new MetaSandbox();
         String migrationId = "m-rotate-" + kind;
         String number = "6505561003"; // ends in 1003: register refuses the PIN until the number's PIN is set
         String phone = "1" + number;
-        meta.addSourceNumber("2000000301", "1", number, "Acme Rotation");
+        graph.addSourceNumber("2000000301", "1", number, "Acme Rotation");
         try (ProviderSandbox sandbox = new ProviderSandbox(0)) {
-            sandbox.mount(MetaSandbox.CONTEXT_PATH, meta).mount(MetaSandbox.CONTROL_CONTEXT_PATH, meta).onClose(meta);
+            sandbox.mount(MetaSandbox.CONTEXT_PATH, graph).mount(MetaSandbox.CONTROL_CONTEXT_PATH, graph).onClose(graph);
             sandbox.start();
+            MetaSandboxControl meta = MetaSandboxControl.of(sandbox);
             Map<String, String> properties = TestApp.defaults(database, TestApp.uniqueSuffix(), null);
             properties.put("app.sandbox.enabled", "false");
             properties.put("app.provider.meta.graph-url", sandbox.baseUrl() + MetaSandbox.CONTEXT_PATH);

@@ -7,6 +7,7 @@ import dev.wabamigrator.app.Application;
 import dev.wabamigrator.engine.MigrationScheduler;
 import dev.wabamigrator.provider.alibaba.CamsOperation;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.AlibabaSandboxControl;
 import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.support.KafkaTestBroker;
 import java.io.IOException;
@@ -293,10 +294,10 @@ public final class Benchmark {
             row.transactions = Math.round(work.transactions() * n);
             row.calls = 0;
             for (CamsOperation op : CamsOperation.values()) {
-                row.calls += cams.calls(op.action());
+                row.calls += AlibabaSandboxControl.of(sandbox).calls(op.action());
             }
             row.commands = product.commands;
-            row.throttled = cams.throttledCount();
+            row.throttled = AlibabaSandboxControl.of(sandbox).throttledCount();
             row.finished(done);
             if (floor.failures() > 0) {
                 OUT.println("floor: " + floor.failures() + " failures");
@@ -348,7 +349,8 @@ public final class Benchmark {
         ds.setMetricsTrackerFactory(new Counting(transactions));
         return new AppRun(run, main, db, dataDir, "waba.migration.commands.v1." + suffix,
                 "waba.migration.events.v1." + suffix, context.getRegistry().lookupByNameAndType("alibabaSandbox",
-                AlibabaSandbox.class), context.getRegistry().lookupByNameAndType("migrationScheduler",
+                AlibabaSandbox.class), AlibabaSandboxControl.of(context.getRegistry().lookupByNameAndType(
+                "providerSandbox", ProviderSandbox.class)), context.getRegistry().lookupByNameAndType("migrationScheduler",
                 MigrationScheduler.class), transactions, older, threadsBefore, ds);
     }
 
@@ -413,10 +415,10 @@ public final class Benchmark {
     }
 
     private record AppRun(int run, Main main, Db db, Path dataDir, String commandsTopic, String eventsTopic,
-                          AlibabaSandbox cams, MigrationScheduler scheduler, LongAdder transactions, Set<Long> olderThanApp,
+                          AlibabaSandbox alibaba, AlibabaSandboxControl cams, MigrationScheduler scheduler, LongAdder transactions, Set<Long> olderThanApp,
                           int threadsBefore, HikariDataSource dataSource) implements AutoCloseable {
         String code(String phone) {
-            return cams.code(phone).orElse(null);
+            return alibaba.code(phone).orElse(null);
         }
 
         long calls() {

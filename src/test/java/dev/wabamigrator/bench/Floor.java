@@ -247,7 +247,7 @@ final class Floor implements AutoCloseable {
             default -> query.put(CamsOperation.PHONE_NUMBER, phone);
         }
         Map<String, String> headers = signer.signedHeaders("POST", Acs3Signer.hostHeader(endpoint), endpoint.getRawPath(),
-                op.action(), CamsOperation.VERSION, query, null, null, cams.accessKeyId(),
+                op.action(), CamsOperation.VERSION, query, null, null, AlibabaSandbox.DEFAULT_ACCESS_KEY_ID,
                 AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET, Clock.systemUTC().instant(), Acs3Signer.newNonce());
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(endpoint + "?" + Acs3Signer.canonicalQuery(query)))
                 .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30));

@@ -50,6 +50,7 @@ class AlibabaSandboxTest {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private ProviderSandbox sandbox;
     private AlibabaSandbox alibaba;
+    private AlibabaSandboxControl controls;
 
     @BeforeEach
     void start() {
@@ -68,6 +69,7 @@ class AlibabaSandboxTest {
         sandbox = new ProviderSandbox(0);
         alibaba = builder.build().mountOn(sandbox);
         sandbox.start();
+        controls = AlibabaSandboxControl.of(sandbox);
     }
 
     // ---- happy path and state ---------------------------------------------------------------------------------
@@ -117,10 +119,10 @@ class AlibabaSandboxTest {
         assertThat(register.json().get("Code").asText()).isEqualTo("OK");
         assertThat(register.json().has("Data")).isFalse();
 
-        assertThat(alibaba.calls("CreateChatappMigrationInitiate", phone)).isEqualTo(1);
-        assertThat(alibaba.calls("GetPhoneNumberVerificationStatus", phone)).isEqualTo(2);
-        assertThat(alibaba.calls(CamsOperation.CHATAPP_MIGRATION_REGISTER, phone)).isEqualTo(1);
-        assertThat(alibaba.throttledCount()).isZero();
+        assertThat(controls.calls("CreateChatappMigrationInitiate", phone)).isEqualTo(1);
+        assertThat(controls.calls("GetPhoneNumberVerificationStatus", phone)).isEqualTo(2);
+        assertThat(controls.calls(CamsOperation.CHATAPP_MIGRATION_REGISTER, phone)).isEqualTo(1);
+        assertThat(controls.throttledCount()).isZero();
 
         JsonNode stats = JSON.readTree(control("GET", "/stats").body());
         assertThat(stats.at("/calls/ChatappMigrationVerified/" + phone).asInt()).isEqualTo(1);
@@ -162,7 +164,7 @@ class AlibabaSandboxTest {
         assertThat(call.json().get("Message").asText()).doesNotContain(AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
         assertThat(classifier.classify(call.status(), call.headers(), call.body()).error().errorClass())
                 .isEqualTo(ErrorClass.NEEDS_HUMAN);
-        assertThat(alibaba.calls("CreateChatappMigrationInitiate")).isZero();
+        assertThat(controls.calls("CreateChatappMigrationInitiate")).isZero();
     }
 
     @Test
@@ -347,7 +349,7 @@ class AlibabaSandboxTest {
         ProviderError error = classifier.classify(throttled.status(), throttled.headers(), throttled.body()).error();
         assertThat(error.errorClass()).isEqualTo(ErrorClass.RATE_LIMITED);
         assertThat(error.retryAfter()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(alibaba.throttledCount()).isEqualTo(1);
+        assertThat(controls.throttledCount()).isEqualTo(1);
         assertThat(JSON.readTree(control("GET", "/stats").body()).get("throttled").asInt()).isEqualTo(1);
 
         // the limit is per operation
@@ -359,7 +361,7 @@ class AlibabaSandboxTest {
         assertThat(stillThrottled.headers().get("x-acs-retry-after")).isEqualTo("600");
         clock.advance(Duration.ofMillis(600));
         assertThat(initiate("13900001199").status()).isEqualTo(200);
-        assertThat(alibaba.throttledCount()).isEqualTo(2);
+        assertThat(controls.throttledCount()).isEqualTo(2);
     }
 
     @Test
@@ -369,6 +371,7 @@ class AlibabaSandboxTest {
         sandbox = new ProviderSandbox(0, 1);
         alibaba = AlibabaSandbox.builder().clock(clock).latency(latency).maxRequestsPerSecond(0).build().mountOn(sandbox);
         sandbox.start();
+        controls = AlibabaSandboxControl.of(sandbox);
 
         long started = System.nanoTime();
         Call one = initiate("13900005555");
@@ -423,8 +426,8 @@ class AlibabaSandboxTest {
         assertThat(call(CamsOperation.CHATAPP_MIGRATION_REGISTER, phoneParams(phone)).status()).isEqualTo(400);
         assertThat(call(CamsOperation.CHATAPP_MIGRATION_REGISTER, phoneParams(phone)).status()).isEqualTo(200);
 
-        assertThat(alibaba.throttledCount()).isEqualTo(4);
-        assertThat(alibaba.calls("ChatappMigrationRegister", phone)).isEqualTo(2);
+        assertThat(controls.throttledCount()).isEqualTo(4);
+        assertThat(controls.calls("ChatappMigrationRegister", phone)).isEqualTo(2);
     }
 
     static Stream<Arguments> failingInitiates() {
@@ -470,7 +473,7 @@ class AlibabaSandboxTest {
                     .isEqualTo(ErrorClass.TRANSIENT);
         }
         assertThat(call(CamsOperation.CHATAPP_MIGRATION_REGISTER, phoneParams(phone)).status()).isEqualTo(200);
-        assertThat(alibaba.calls("ChatappMigrationRegister", phone)).isEqualTo(3);
+        assertThat(controls.calls("ChatappMigrationRegister", phone)).isEqualTo(3);
     }
 
     @Test
@@ -495,16 +498,16 @@ class AlibabaSandboxTest {
                         null, null, AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET, clock.instant(), Acs3Signer.newNonce()),
                 HttpResponse.BodyHandlers.ofString());
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> alibaba.heldCount() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> controls.heldCount() == 1);
         assertThat(pending).isNotDone();
-        assertThat(alibaba.calls("CreateChatappMigrationInitiate", CC + "13900000009")).isEqualTo(1);
+        assertThat(controls.calls("CreateChatappMigrationInitiate", CC + "13900000009")).isEqualTo(1);
 
         HttpResponse<String> released = control("POST", "/release");
         assertThat(JSON.readTree(released.body()).get("released").asInt()).isEqualTo(1);
         HttpResponse<String> answer = pending.get();
         assertThat(answer.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(answer.body()).at("/Data/Status").asText()).isEqualTo("MIGRATING");
-        assertThat(alibaba.heldCount()).isZero();
+        assertThat(controls.heldCount()).isZero();
     }
 
     @Test
@@ -519,8 +522,8 @@ class AlibabaSandboxTest {
         ProviderError error = classifier.classifyException(new HttpTimeoutException("request timed out"));
         assertThat(error.errorClass()).isEqualTo(ErrorClass.TRANSIENT);
 
-        assertThat(alibaba.heldCount()).isEqualTo(1);
-        assertThat(alibaba.release()).isEqualTo(1);
+        assertThat(controls.heldCount()).isEqualTo(1);
+        assertThat(controls.release()).isEqualTo(1);
         assertThat(alibaba.code(CC + "13900010009")).isEmpty();
         assertThat(initiate("13900000123").status()).as("the sandbox still serves").isEqualTo(200);
     }
@@ -533,9 +536,9 @@ class AlibabaSandboxTest {
         JsonNode number = JSON.readTree(control("GET", "/numbers/8613900007777").body());
         assertThat(number.get("codeVerificationStatus").asText()).isEqualTo("NOT_VERIFIED");
         assertThat(JSON.readTree(control("POST", "/latency?ms=5").body()).get("latencyMs").asInt()).isEqualTo(5);
-        assertThat(alibaba.latency()).isEqualTo(Duration.ofMillis(5));
+        assertThat(controls.latency()).isEqualTo(Duration.ofMillis(5));
         assertThat(control("POST", "/reset").statusCode()).isEqualTo(200);
-        assertThat(alibaba.calls("CreateChatappMigrationInitiate", "8613900007777")).isZero();
+        assertThat(controls.calls("CreateChatappMigrationInitiate", "8613900007777")).isZero();
         assertThat(control("GET", "/numbers/8613900007777").statusCode()).isEqualTo(404);
     }
 
@@ -562,7 +565,7 @@ class AlibabaSandboxTest {
         Call initiated = initiate("13900020010");
         assertThat(initiated.status()).isEqualTo(503);
         assertThat(initiated.json().get("Code").asText()).isEqualTo("ServiceUnavailable");
-        assertThat(alibaba.stats().get("numbers")).as("the initiate took effect").isEqualTo(1);
+        assertThat(controls.stats().get("numbers")).as("the initiate took effect").isEqualTo(1);
         assertThat(requestCode(phone503).status()).isEqualTo(503);
         assertThat(alibaba.code(phone503)).as("the code was sent").isPresent();
         assertThat(initiate("13900020010").status()).as("once per operation").isEqualTo(200);
@@ -595,7 +598,7 @@ class AlibabaSandboxTest {
             }
         }
         assertThat(statuses).containsExactly("PENDING", "PENDING", "CONNECTED");
-        assertThat(alibaba.calls(CamsOperation.CHATAPP_MIGRATION_REGISTER, phone)).isEqualTo(1);
+        assertThat(controls.calls(CamsOperation.CHATAPP_MIGRATION_REGISTER, phone)).isEqualTo(1);
     }
 
     // ---- client helpers: what the production client does, with java.net.http ---------------------------------

@@ -2,7 +2,6 @@ package dev.wabamigrator.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -42,7 +40,8 @@ class MetaSandboxTest {
     private final MetaErrorClassifier classifier = new MetaErrorClassifier();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private HttpServer server;
+    private ProviderSandbox server;
+    private MetaSandboxControl controls;
     private MetaSandbox sandbox;
     private String root;
 
@@ -67,10 +66,11 @@ class MetaSandboxTest {
 
     private void start(MetaSandbox.Config config) throws IOException {
         sandbox = new MetaSandbox(config);
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        sandbox.mount(server);
+        server = new ProviderSandbox(0);
+        server.mount(MetaSandbox.CONTEXT_PATH, sandbox).mount(MetaSandbox.CONTROL_CONTEXT_PATH, sandbox);
         server.start();
-        root = "http://127.0.0.1:" + server.getAddress().getPort();
+        root = server.baseUrl();
+        controls = MetaSandboxControl.of(server);
     }
 
     private void start() throws IOException {
@@ -80,7 +80,7 @@ class MetaSandboxTest {
     @AfterEach
     void stop() {
         if (server != null) {
-            server.stop(0);
+            server.close();
         }
         if (sandbox != null) {
             sandbox.close();
@@ -237,9 +237,9 @@ class MetaSandboxTest {
                 .isEqualTo("MIGRATED");
         assertThat(registered.header("X-App-Usage")).isNotNull();
         assertThat(registered.header("x-fb-trace-id")).isNotBlank();
-        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, phoneId)).isEqualTo(1);
-        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, "16505551234")).isEqualTo(1);
-        assertThat(sandbox.calls(MetaSandbox.Ops.GET_INTENT, intent)).isEqualTo(3);
+        assertThat(controls.calls(MetaSandbox.Ops.REGISTER, phoneId)).isEqualTo(1);
+        assertThat(controls.calls(MetaSandbox.Ops.REGISTER, "16505551234")).isEqualTo(1);
+        assertThat(controls.calls(MetaSandbox.Ops.GET_INTENT, intent)).isEqualTo(3);
     }
 
     @Test
@@ -272,7 +272,7 @@ class MetaSandboxTest {
         assertThat(classify("register", registered).isSuccess()).as(registered.body()).isTrue();
         assertThat(get("/333/phone_numbers?fields=status,code_verification_status", SYSTEM_TOKEN).json().path("data").get(0)
                 .path("code_verification_status").asText()).isEqualTo("VERIFIED");
-        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, "5511987654321")).isEqualTo(2);
+        assertThat(controls.calls(MetaSandbox.Ops.REGISTER, "5511987654321")).isEqualTo(2);
     }
 
     // ---- auth and order --------------------------------------------------------------------------------
@@ -491,14 +491,14 @@ class MetaSandboxTest {
         assertThat(second.status()).isEqualTo(500);
         assertThat(classify("register", second).error().errorClass()).isEqualTo(ErrorClass.TRANSIENT);
         assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(200);
-        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, phoneId)).isEqualTo(3);
+        assertThat(controls.calls(MetaSandbox.Ops.REGISTER, phoneId)).isEqualTo(3);
     }
 
     @Test
     void should_apply_a_call_then_answer_with_the_scripted_fault() throws IOException {
         start();
         String phoneId = classicNumber("1", "6505550301");
-        sandbox.failAfterEffect(MetaSandbox.Ops.REGISTER, "+1 650-555-0301", MetaSandbox.Fault.ERROR_131000, 1);
+        controls.failAfterEffect(MetaSandbox.Ops.REGISTER, "+1 650-555-0301", MetaSandbox.Fault.ERROR_131000, 1);
 
         Resp failed = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456"));
 
@@ -506,7 +506,7 @@ class MetaSandboxTest {
         assertThat(failed.code()).isEqualTo(131000);
         assertThat(get("/" + phoneId + "?fields=status", SYSTEM_TOKEN).json().path("status").asText())
                 .as("registered all the same").isEqualTo("CONNECTED");
-        sandbox.failAfterEffect(MetaSandbox.Ops.MIGRATE, "16505550302", MetaSandbox.Fault.GARBLED_200, 1);
+        controls.failAfterEffect(MetaSandbox.Ops.MIGRATE, "16505550302", MetaSandbox.Fault.GARBLED_200, 1);
         Resp garbled = postForm("/333/phone_numbers", SYSTEM_TOKEN,
                 Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505550302"));
         assertThat(garbled.status()).isEqualTo(200);
@@ -518,13 +518,13 @@ class MetaSandboxTest {
     void should_refuse_a_call_with_the_scripted_fault_and_change_nothing() throws IOException {
         start();
         String phoneId = classicNumber("1", "6505550303");
-        sandbox.failBeforeEffect(MetaSandbox.Ops.REGISTER, "16505550303", MetaSandbox.Fault.HTML_503, 2);
+        controls.failBeforeEffect(MetaSandbox.Ops.REGISTER, "16505550303", MetaSandbox.Fault.HTML_503, 2);
 
         assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(503);
         assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(503);
         assertThat(get("/" + phoneId + "?fields=status", SYSTEM_TOKEN).json().path("status").asText()).isEqualTo("PENDING");
         assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(200);
-        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, "16505550303")).isEqualTo(3);
+        assertThat(controls.calls(MetaSandbox.Ops.REGISTER, "16505550303")).isEqualTo(3);
     }
 
     @Test
@@ -533,7 +533,7 @@ class MetaSandboxTest {
         for (int i = 0; i < 5; i++) {
             sandbox.addSourceNumber("444", "1", "650555031" + i);
         }
-        sandbox.setPageSize(2);
+        controls.setPageSize(2);
         List<String> seen = new java.util.ArrayList<>();
         String after = null;
         int pages = 0;
@@ -558,7 +558,7 @@ class MetaSandboxTest {
                 graph("/" + phoneId + "/register", SYSTEM_TOKEN).header("Content-Type", "application/x-www-form-urlencoded")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.heldCount() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> controls.heldCount() == 1);
         assertThat(pending).isNotDone();
         // the provider did the work; only the answer is missing (what a crash-recovery reconciles against)
         assertThat(get("/" + phoneId + "?fields=status", SYSTEM_TOKEN).json().path("status").asText()).isEqualTo("CONNECTED");
@@ -566,7 +566,7 @@ class MetaSandboxTest {
         assertThat(control("POST", "/release", null).json().path("released").asInt()).isEqualTo(1);
         HttpResponse<String> released = pending.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
         assertThat(released.statusCode()).isEqualTo(200);
-        assertThat(sandbox.heldCount()).isZero();
+        assertThat(controls.heldCount()).isZero();
     }
 
     @Test
@@ -576,9 +576,9 @@ class MetaSandboxTest {
                 graph("/333/phone_numbers", SYSTEM_TOKEN).header("Content-Type", "application/x-www-form-urlencoded")
                         .POST(HttpRequest.BodyPublishers.ofString("migrate_phone_number=true&cc=1&phone_number=6505551009"))
                         .build(), HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.heldCount() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> controls.heldCount() == 1);
         assertThat(get("/333/phone_numbers", SYSTEM_TOKEN).json().path("data").size()).as("already applied").isEqualTo(1);
-        assertThat(sandbox.release()).isEqualTo(1);
+        assertThat(controls.release()).isEqualTo(1);
         HttpResponse<String> released = pending.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
         assertThat(JSON.readTree(released.body()).path("id").asText()).isNotBlank();
     }
@@ -615,7 +615,7 @@ class MetaSandboxTest {
         Resp r = get("/111/phone_numbers", SYSTEM_TOKEN);
         assertThat(UsageHeaders.Usage.fromHeaders(r.headers()).maxPercent()).isEqualTo(95);
         assertThat(new UsageHeaders().pauseBeforeNextCall(r.headers())).isPositive();
-        sandbox.setAppUsagePercent(10);
+        controls.setAppUsagePercent(10);
         assertThat(new UsageHeaders().pauseBeforeNextCall(get("/111/phone_numbers", SYSTEM_TOKEN).headers())).isZero();
     }
 
@@ -641,9 +641,9 @@ class MetaSandboxTest {
         sandbox.addSourceNumber("111", "1", "6505551234");
         get("/111/phone_numbers?fields=status", SYSTEM_TOKEN);
         get("/111/phone_numbers?fields=status", SYSTEM_TOKEN);
-        assertThat(sandbox.calls(MetaSandbox.Ops.LIST_NUMBERS, "111")).isEqualTo(2);
-        assertThat(sandbox.calls(MetaSandbox.Ops.LIST_NUMBERS, MetaSandbox.ALL)).isEqualTo(2);
-        assertThat(sandbox.calls(MetaSandbox.Ops.REGISTER, "111")).isZero();
+        assertThat(controls.calls(MetaSandbox.Ops.LIST_NUMBERS, "111")).isEqualTo(2);
+        assertThat(controls.calls(MetaSandbox.Ops.LIST_NUMBERS, MetaSandbox.ALL)).isEqualTo(2);
+        assertThat(controls.calls(MetaSandbox.Ops.REGISTER, "111")).isZero();
         Resp stats = control("GET", "/stats", null);
         assertThat(stats.json().path("calls").path("phone_numbers").path("111").asInt()).isEqualTo(2);
 
@@ -652,8 +652,28 @@ class MetaSandboxTest {
         assertThat(control("GET", "/numbers/4915112345678", null).json().path("data").get(0).path("status").asText())
                 .isEqualTo("CONNECTED");
         control("POST", "/reset", null);
-        assertThat(sandbox.calls(MetaSandbox.Ops.LIST_NUMBERS, "111")).isZero();
+        assertThat(controls.calls(MetaSandbox.Ops.LIST_NUMBERS, "111")).isZero();
         assertThat(control("GET", "/nope", null).status()).isEqualTo(404);
+    }
+
+    @Test
+    void should_take_fault_scripts_and_page_size_over_http_and_refuse_what_it_cannot_read() throws IOException {
+        start();
+        String phoneId = sandbox.addSourceNumber("555", "1", "6505550401");
+        assertThat(control("POST", "/faults", Map.of("operation", "phone_number", "key", phoneId, "fault", "ERROR_2"))
+                .json().path("scripted").asInt()).isEqualTo(1);
+        Resp faulted = get("/" + phoneId, SYSTEM_TOKEN);
+        assertThat(faulted.status()).isEqualTo(500);
+        assertThat(faulted.code()).isEqualTo(2);
+        assertThat(get("/" + phoneId, SYSTEM_TOKEN).status()).as("one script, one call").isEqualTo(200);
+
+        assertThat(control("POST", "/faults", Map.of("operation", "register", "key", "16505550401", "fault", "NOPE"))
+                .status()).isEqualTo(400);
+        assertThat(control("POST", "/faults", Map.of("fault", "ERROR_1")).status()).isEqualTo(400);
+        assertThat(control("POST", "/page-size", Map.of("size", "0")).status()).isEqualTo(400);
+        sandbox.addSourceNumber("555", "1", "6505550402");
+        assertThat(control("POST", "/page-size", Map.of("size", "1")).status()).isEqualTo(200);
+        assertThat(get("/555/phone_numbers", SYSTEM_TOKEN).json().path("data")).hasSize(1);
     }
 
     /** A clock tests move by hand. */

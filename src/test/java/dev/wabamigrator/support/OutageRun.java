@@ -3,7 +3,8 @@ package dev.wabamigrator.support;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.provider.alibaba.CamsOperation;
-import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.AlibabaSandboxControl;
+import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
 import java.sql.Connection;
@@ -41,7 +42,7 @@ public final class OutageRun implements AutoCloseable {
 
     private final TestDatabase database;
     private final TestApp app;
-    private final AlibabaSandbox cams;
+    private final AlibabaSandboxControl cams;
     private final Commands commands;
     private final Events events;
     private final ReadinessProbe readiness;
@@ -71,7 +72,7 @@ public final class OutageRun implements AutoCloseable {
         p.put("app.code-wait.quiet-period-ms", "3000");
         p.putAll(extra);
         this.app = TestApp.start(p);
-        this.cams = app.bean("alibabaSandbox", AlibabaSandbox.class);
+        this.cams = AlibabaSandboxControl.of(app.bean("providerSandbox", ProviderSandbox.class));
         this.commands = new Commands(p.get("app.kafka.brokers"), p.get("app.kafka.topic.commands"));
         this.events = new Events(p.get("app.kafka.brokers"), p.get("app.kafka.topic.events"));
         this.readiness = new ReadinessProbe(managementPort, probePeriod, Duration.ofSeconds(3));

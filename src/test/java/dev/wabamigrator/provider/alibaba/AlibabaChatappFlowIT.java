@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.AlibabaSandboxControl;
+import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
 import dev.wabamigrator.support.SandboxedService;
@@ -21,7 +23,7 @@ class AlibabaChatappFlowIT {
     private static SandboxedService service;
     private static Commands commands;
     private static Events events;
-    private static AlibabaSandbox cams;
+    private static AlibabaSandboxControl cams;
     private static final Duration QUIET_PERIOD = Duration.ofSeconds(8);
 
     @BeforeAll
@@ -31,7 +33,7 @@ class AlibabaChatappFlowIT {
                 Long.toString(QUIET_PERIOD.toMillis())));
         commands = service.commands();
         events = service.events();
-        cams = service.app().bean("alibabaSandbox", AlibabaSandbox.class);
+        cams = AlibabaSandboxControl.of(service.app().bean("providerSandbox", ProviderSandbox.class));
     }
 
     @AfterAll

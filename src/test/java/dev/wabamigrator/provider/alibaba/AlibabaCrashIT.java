@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.AlibabaSandboxControl;
 import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.support.ProviderCrashRun;
 import dev.wabamigrator.support.ProviderCrashRun.Row;
@@ -46,7 +47,7 @@ class AlibabaCrashIT {
     Path tmp;
 
     private ProviderSandbox sandbox;
-    private AlibabaSandbox cams;
+    private AlibabaSandboxControl cams;
     private ProviderCrashRun run;
 
     @AfterEach
@@ -65,14 +66,15 @@ class AlibabaCrashIT {
     @Test
     void should_complete_after_kills_inside_register_inside_request_code_and_at_step_boundaries() throws Exception {
         sandbox = new ProviderSandbox(0);
-        cams = AlibabaSandbox.builder()
+        AlibabaSandbox alibaba = AlibabaSandbox.builder()
                 .holdOperations(List.of(CamsOperation.GET_MIGRATION_VERIFY_CODE, CamsOperation.CHATAPP_MIGRATION_REGISTER))
                 .maxRequestsPerSecond(0) // this test is about crashes, not the rate limit
                 .latency(LATENCY)
                 .build().mountOn(sandbox);
         sandbox.start();
+        cams = AlibabaSandboxControl.of(sandbox);
         run = new ProviderCrashRun("alibaba", tmp, Map.of(
-                "app.provider.alibaba.endpoint", cams.camsEndpoint(),
+                "app.provider.alibaba.endpoint", alibaba.camsEndpoint(),
                 "app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID,
                 "app.provider.alibaba.access-key-secret", AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET,
                 "app.provider.alibaba.max-calls-per-second", "200"));

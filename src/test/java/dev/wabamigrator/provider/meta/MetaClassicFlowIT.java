@@ -3,7 +3,8 @@ package dev.wabamigrator.provider.meta;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandboxControl;
+import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.sandbox.MetaSandbox.Fault;
 import dev.wabamigrator.sandbox.MetaSandbox.Ops;
 import dev.wabamigrator.support.KafkaClients.Commands;
@@ -29,14 +30,14 @@ class MetaClassicFlowIT {
     private static SandboxedService service;
     private static Commands commands;
     private static Events events;
-    private static MetaSandbox meta;
+    private static MetaSandboxControl meta;
 
     @BeforeAll
     static void start() throws Exception {
         service = SandboxedService.start(TestDatabase.h2(), Map.of("app.provider.meta.usage.max-regain-wait-ms", "200"));
         commands = service.commands();
         events = service.events();
-        meta = service.app().bean("metaSandbox", MetaSandbox.class);
+        meta = MetaSandboxControl.of(service.app().bean("providerSandbox", ProviderSandbox.class));
         // two numbers a page, and three listed in the destination before any migration: every migrated number is on
         // page 2 or later of the destination's phone_numbers
         meta.setPageSize(2);

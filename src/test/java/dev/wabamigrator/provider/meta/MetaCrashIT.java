@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandboxControl;
 import dev.wabamigrator.sandbox.MetaSandbox.Ops;
 import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.support.ProviderCrashRun;
@@ -48,7 +49,7 @@ class MetaCrashIT {
     Path tmp;
 
     private ProviderSandbox sandbox;
-    private MetaSandbox meta;
+    private MetaSandboxControl meta;
     private ProviderCrashRun run;
     private int nextWaba;
 
@@ -67,11 +68,12 @@ class MetaCrashIT {
 
     @Test
     void should_reconcile_every_call_cut_off_by_a_kill_and_complete_both_flows() throws Exception {
-        meta = new MetaSandbox(MetaSandbox.Config.defaults().withLatency(LATENCY)
+        MetaSandbox graph = new MetaSandbox(MetaSandbox.Config.defaults().withLatency(LATENCY)
                 .withHoldOperations(Set.of(Ops.MIGRATE, Ops.REQUEST_CODE, Ops.VERIFY_CODE, Ops.REGISTER)));
         sandbox = new ProviderSandbox(0);
-        sandbox.mount(MetaSandbox.CONTEXT_PATH, meta).mount(MetaSandbox.CONTROL_CONTEXT_PATH, meta).onClose(meta);
+        sandbox.mount(MetaSandbox.CONTEXT_PATH, graph).mount(MetaSandbox.CONTROL_CONTEXT_PATH, graph).onClose(graph);
         sandbox.start();
+        meta = MetaSandboxControl.of(sandbox);
         run = new ProviderCrashRun("meta", tmp, Map.of(
                 "app.provider.meta.graph-url", sandbox.baseUrl() + MetaSandbox.CONTEXT_PATH,
                 "app.provider.meta.app-id", MetaSandbox.APP_ID,

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.engine.SecretBox;
-import dev.wabamigrator.sandbox.MetaSandbox;
+import dev.wabamigrator.sandbox.MetaSandboxControl;
+import dev.wabamigrator.sandbox.ProviderSandbox;
 import dev.wabamigrator.sandbox.MetaSandbox.Fault;
 import dev.wabamigrator.sandbox.MetaSandbox.Ops;
 import dev.wabamigrator.support.KafkaClients.Commands;
@@ -41,7 +42,7 @@ class MetaMpsFlowIT {
     private static SandboxedService service;
     private static Commands commands;
     private static Events events;
-    private static MetaSandbox meta;
+    private static MetaSandboxControl meta;
 
     @BeforeAll
     static void start() throws Exception {
@@ -53,7 +54,7 @@ class MetaMpsFlowIT {
                 "app.provider.meta.usage.max-regain-wait-ms", "200"));
         commands = service.commands();
         events = service.events();
-        meta = service.app().bean("metaSandbox", MetaSandbox.class);
+        meta = MetaSandboxControl.of(service.app().bean("providerSandbox", ProviderSandbox.class));
         meta.setPageSize(2); // lists of more than two numbers are read page by page
     }
 
