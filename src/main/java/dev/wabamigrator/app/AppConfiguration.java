@@ -15,7 +15,7 @@ import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.engine.Sql;
-import dev.wabamigrator.engine.StepDispatcher;
+import dev.wabamigrator.engine.FlowPass;
 import dev.wabamigrator.engine.StepOutcomes;
 import dev.wabamigrator.engine.StepRecorder;
 import dev.wabamigrator.event.MessageSchemas;
@@ -53,7 +53,6 @@ import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -129,8 +128,9 @@ public class AppConfiguration implements CamelConfiguration {
         ObjectMapper json = new ObjectMapper();
         Sql sql = new Sql(dataSource);
         SecretBox secretBox = secretBox(settings, dataDir);
-        Properties flowProperties = context.getPropertiesComponent().loadProperties(k -> k.startsWith(FlowRegistry.PREFIX));
-        FlowRegistry flows = new FlowRegistry(flowProperties);
+        // the flows are read from the flow routes when the context starts, before any route runs
+        FlowRegistry flows = new FlowRegistry(context);
+        context.addService(flows);
         EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
         MigrationStore store = new MigrationStore(sql, secretBox, json, clock);
         MigrationEvents events = new MigrationEvents(json, sql, settings.require("app.events.source"));
@@ -167,9 +167,9 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("migrationScheduler", scheduler);
         registry.bind("migrationCommands", commands);
         registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
-        registry.bind("stepDispatcher", new StepDispatcher(context));
+        registry.bind("flowPass", new FlowPass(flows));
         registry.bind("stepOutcomes", new StepOutcomes());
-        CodeWait codeWait = new CodeWait(flows, settings.millis("app.code-wait.validity-ms"),
+        CodeWait codeWait = new CodeWait(settings.millis("app.code-wait.validity-ms"),
                 settings.integer("app.code-wait.max-wrong-codes"), settings.millis("app.code-wait.quiet-period-ms"));
         registry.bind("codeWait", codeWait);
         AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
@@ -199,7 +199,7 @@ public class AppConfiguration implements CamelConfiguration {
         if (jolokia != null) {
             resources.add(jolokia.start());
         }
-        LOG.info("waba-migrator wired: Kafka {}, database {}, flows {}", brokers, sql.dialect(), flows.names());
+        LOG.info("waba-migrator wired: Kafka {}, database {}", brokers, sql.dialect());
     }
 
     /** The Graph API client, the persisted register budget and the META_MPS / META_CLASSIC step beans. */

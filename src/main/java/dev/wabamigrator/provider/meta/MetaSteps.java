@@ -33,6 +33,8 @@ public final class MetaSteps {
     /** Secret: the step a fresh business token was fetched for; a second 190 there asks a person. */
     static final String TOKEN_REFETCHED_FOR = "tokenRefetchedFor";
     private static final int MAX_REASON = 900;
+    /** A route template's parameter value for "no such step in this flow". */
+    private static final String NO_STEP = "none";
     private static final Set<String> WAITING = Set.of("INITIATED", "PENDING");
     private static final Set<String> ACCEPTED = Set.of("ACCEPTED", "COMPLETED");
     private static final Set<String> ENDED = Set.of("REJECTED", "EXPIRED", "CANCELLED", "CANCELED", "DECLINED");
@@ -285,10 +287,14 @@ public final class MetaSteps {
         return interpret(m, answer, r -> StepOutcome.succeeded());
     }
 
-    /** {@code verify}: a wrong code (136025) goes back to the wait (bounded); anything else as classified. */
-    public StepOutcome codeVerified(Migration m, Object answer) {
+    /**
+     * {@code verify}: a wrong code (136025) goes back to the wait (bounded); anything else as classified.
+     *
+     * @param waitStep the code wait's step, named by the route
+     */
+    public StepOutcome codeVerified(Migration m, Object answer, String waitStep) {
         if (answer instanceof GraphResult r && !r.success() && r.hasErrorCode(136025)) {
-            return codeWait.wrongCode(m, r.error());
+            return codeWait.wrongCode(m, r.error(), waitStep);
         }
         return interpret(m, answer, r -> StepOutcome.succeeded());
     }
@@ -303,12 +309,12 @@ public final class MetaSteps {
      * took effect but its answer was lost (a crash or a lost connection, then the code was sent again): done, rather
      * than ask the customer for a new code. Otherwise the code was wrong. A failed read is handled like any answer.
      */
-    public StepOutcome verificationChecked(Migration m, Object answer, Object refused) {
+    public StepOutcome verificationChecked(Migration m, Object answer, Object refused, String waitStep) {
         if (answer instanceof GraphResult r && r.success() && "VERIFIED".equals(r.text("code_verification_status"))) {
             return StepOutcome.succeeded();
         }
         if (answer instanceof GraphResult r && r.success()) {
-            return codeVerified(m, refused);
+            return codeVerified(m, refused, waitStep);
         }
         return interpret(m, answer, r -> StepOutcome.succeeded());
     }
@@ -318,13 +324,15 @@ public final class MetaSteps {
     /**
      * {@code register}: the number is live on the destination. A PIN-related refusal (133005 PIN mismatch; 133008,
      * 133009 too many guesses; 131031, 368 locked) is never retried automatically: a person is asked. 133016
-     * (budget exhausted) waits for the end of the lock. 133006 (not verified) requests a code in META_CLASSIC and
-     * asks a person in META_MPS.
+     * (budget exhausted) waits for the end of the lock. 133006 (not verified) goes back to {@code notVerifiedStep}
+     * (META_CLASSIC: request-code) or, where the flow has none ({@code "none"}), asks a person.
+     *
+     * @param notVerifiedStep the route template's parameter: the step that gets the number verified, or "none"
      */
-    public StepOutcome registered(Migration m, Object answer) {
+    public StepOutcome registered(Migration m, Object answer, String notVerifiedStep) {
         if (answer instanceof GraphResult r && !r.success()) {
-            if (r.hasErrorCode(133006) && "META_CLASSIC".equals(m.getFlow())) {
-                return new StepOutcome.GoTo("request-code", r.error(), Map.of());
+            if (r.hasErrorCode(133006) && !NO_STEP.equals(notVerifiedStep)) {
+                return new StepOutcome.GoTo(notVerifiedStep, r.error(), Map.of());
             }
             if (r.classification().blocksRegister() && !r.hasErrorCode(133016)) {
                 String cause = r.hasErrorCode(133005) ? "register refused the two-step verification PIN (133005)"
