@@ -17,7 +17,7 @@ public final class FlowPass {
     /** Exchange property: set once the pass ended (a park or a jump). */
     static final String PASS_ENDED = "flowPassEnded";
     /** Exchange property: steps recorded in this claim when the pass started. */
-    private static final String STEPS_AT_PASS_START = "flowPassStartedAtStep";
+    private static final String STEPS_AT_PASS_START = "flowPassStepsBefore";
 
     private final FlowRegistry flows;
 
