@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.command.CommandIntake;
 import dev.wabamigrator.engine.CodeWait;
 import dev.wabamigrator.engine.EngineMetrics;
+import dev.wabamigrator.engine.FlowPass;
 import dev.wabamigrator.engine.FlowRegistry;
 import dev.wabamigrator.engine.MigrationCommands;
 import dev.wabamigrator.engine.MigrationScheduler;
@@ -12,7 +13,6 @@ import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.engine.Sql;
-import dev.wabamigrator.engine.StepDispatcher;
 import dev.wabamigrator.engine.StepOutcomes;
 import dev.wabamigrator.engine.StepRecorder;
 import dev.wabamigrator.event.MessageSchemas;
@@ -22,7 +22,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.function.Supplier;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -91,13 +90,14 @@ public final class EngineConfiguration implements CamelConfiguration {
     private long outboxClockMarginMs;
 
     @Override
-    public void configure(CamelContext context) {
+    public void configure(CamelContext context) throws Exception {
         Registry registry = context.getRegistry();
         Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
         SecretBox secretBox = CamelContextHelper.mandatoryLookup(context, "secretBox", SecretBox.class);
 
-        Properties flowProperties = context.getPropertiesComponent().loadProperties(k -> k.startsWith(FlowRegistry.PREFIX));
-        FlowRegistry flows = new FlowRegistry(flowProperties);
+        // the flows are read from the flow routes when the context starts, before any route runs
+        FlowRegistry flows = new FlowRegistry(context);
+        context.addService(flows);
         EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
         MigrationStore store = new MigrationStore(sql, secretBox, json, clock);
         MigrationEvents events = new MigrationEvents(json, sql, eventSource.strip());
@@ -113,7 +113,7 @@ public final class EngineConfiguration implements CamelConfiguration {
         // a resume keeps a call in doubt pending when its step can read the provider's state back
         MigrationCommands commands = new MigrationCommands(store, events, flows, json, clock,
                 stepRoute -> context.getRoute(stepRoute + "-reconcile") != null, pauses);
-        CodeWait codeWait = new CodeWait(flows, Duration.ofMillis(codeValidityMs), maxWrongCodes,
+        CodeWait codeWait = new CodeWait(Duration.ofMillis(codeValidityMs), maxWrongCodes,
                 Duration.ofMillis(codeQuietPeriodMs));
 
         registry.bind("flowRegistry", flows);
@@ -125,7 +125,7 @@ public final class EngineConfiguration implements CamelConfiguration {
         registry.bind("providerPauses", pauses);
         registry.bind("migrationCommands", commands);
         registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
-        registry.bind("stepDispatcher", new StepDispatcher(context));
+        registry.bind("flowPass", new FlowPass(flows));
         registry.bind("codeWait", codeWait);
         registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
                 maxCommandBytes));
@@ -133,7 +133,7 @@ public final class EngineConfiguration implements CamelConfiguration {
                 new OutboxPublisher.Timing(Duration.ofMillis(outboxLeaseMs),
                         Duration.ofMillis(outboxMaxBlockMs).plus(Duration.ofMillis(outboxDeliveryTimeoutMs)),
                         Duration.ofMillis(outboxClockMarginMs))));
-        LOG.info("engine wired: database {}, flows {}", sql.dialect(), flows.names());
+        LOG.info("engine wired: database {}", sql.dialect());
     }
 
     /** The registry's MeterRegistry once Camel's metrics bound one; until then, and when metrics are off, a spare. */

@@ -21,13 +21,11 @@ public final class CodeWait {
     /** Set when the wait asked for a new code by itself; the next wait says why. */
     static final String REQUESTED_AGAIN = "codeRequestedAgain";
 
-    private final FlowRegistry flows;
     private final Duration validity;
     private final int maxWrongCodes;
     private final Duration quietPeriod;
 
-    public CodeWait(FlowRegistry flows, Duration validity, int maxWrongCodes, Duration quietPeriod) {
-        this.flows = flows;
+    public CodeWait(Duration validity, int maxWrongCodes, Duration quietPeriod) {
         this.validity = validity;
         this.maxWrongCodes = maxWrongCodes;
         this.quietPeriod = quietPeriod;
@@ -41,8 +39,12 @@ public final class CodeWait {
         return new StepOutcome.Succeeded(Map.of(), null, Map.of(REQUEST_IN_DOUBT, "true"));
     }
 
-    /** The {@code await-code} step: done once a code was submitted, else wait for one. */
-    public StepOutcome await(Migration m) {
+    /**
+     * The {@code await-code} step: done once a code was submitted, else wait for one.
+     *
+     * @param requestStep the step that asks the provider for a code (the route template's parameter)
+     */
+    public StepOutcome await(Migration m, String requestStep) {
         if (m.hasSecret(CODE)) {
             m.secrets.remove(REQUEST_IN_DOUBT);
             return StepOutcome.succeeded();
@@ -60,7 +62,7 @@ public final class CodeWait {
                 // no code came after a request that may never have reached the provider: ask once more, by itself
                 m.secrets.remove(REQUEST_IN_DOUBT);
                 m.secrets.put(REQUESTED_AGAIN, "true");
-                return new StepOutcome.GoTo(flows.get(m.flow).previous(m.step).orElseThrow(), null, Map.of());
+                return new StepOutcome.GoTo(requestStep, null, Map.of());
             }
             return new StepOutcome.Await(Awaiting.VERIFICATION_CODE, "a verification code may have been sent to +"
                     + m.phoneE164 + " (the answer to the request was lost, so it is not known whether the provider "
@@ -92,11 +94,14 @@ public final class CodeWait {
         return m.secret(CODE);
     }
 
-    /** The provider said the code was wrong: back to the wait, or stop before the number gets locked. */
-    public StepOutcome wrongCode(Migration m, ProviderError error) {
+    /**
+     * The provider said the code was wrong: back to the wait, or stop before the number gets locked.
+     *
+     * @param wait the code wait's step, named by the verify route
+     */
+    public StepOutcome wrongCode(Migration m, ProviderError error, String wait) {
         int wrong = wrongCodes(m) + 1;
         m.secrets.remove(CODE);
-        String wait = flows.get(m.flow).previous(m.step).orElseThrow();
         if (wrong >= maxWrongCodes) {
             m.secrets.remove(WRONG_CODES);
             m.step = wait; // a resume waits for a fresh code

@@ -114,7 +114,7 @@ public final class Migration {
 
     /** The route of the current step, {@code <flow>-<step>}, e.g. {@code alibaba-chatapp-initiate}. */
     public String getStepRoute() {
-        return FlowDefinition.routePrefix(flow) + "-" + step;
+        return FlowDefinition.routeOf(flow) + "-" + step;
     }
 
     /** True while this worker holds the claim and the current step is due now. */

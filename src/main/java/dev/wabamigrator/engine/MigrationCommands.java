@@ -118,8 +118,8 @@ public final class MigrationCommands {
     public String resendCode(String commandId, String migrationId) throws CommandRejection {
         return change(commandId, "ResendVerificationCode", migrationId, (connection, m, now) -> {
             requireAwaiting(m, Awaiting.VERIFICATION_CODE, "a verification code");
-            // the step before the code wait is the one that asks the provider for a code
-            m.step = flows.get(m.flow).previous(m.step).orElseThrow(() -> new CommandRejection(
+            // the code wait's route names the step that asks the provider for a code (its requestStep)
+            m.step = flows.get(m.flow).stepParameter(m.step, "requestStep").orElseThrow(() -> new CommandRejection(
                     CommandRejection.INVALID_STATE, "flow " + m.flow + " has no step that requests a code"));
             CodeWait.resendRequested(m);
             wake(m, now);

@@ -2,7 +2,6 @@ package dev.wabamigrator.engine;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -87,9 +86,5 @@ public final class RetryPolicy {
         millis = Math.min(millis, maxDelay.toMillis());
         double jitter = 0.8 + ThreadLocalRandom.current().nextDouble() * 0.4;
         return Duration.ofMillis(Math.max(0, Math.round(millis * jitter)));
-    }
-
-    public Instant now() {
-        return clock.instant();
     }
 }

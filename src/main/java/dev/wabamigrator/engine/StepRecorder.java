@@ -111,7 +111,7 @@ public final class StepRecorder {
             out.add(event(EventTypes.STEP_RETRY_SCHEDULED, m,
                     Details.none().error(r.error()).nextAttemptAt(r.at()), now));
         } else if (outcome instanceof StepOutcome.GoTo g) {
-            flows.get(m.flow).next(g.step()); // fails fast on a step the flow does not have
+            flows.get(m.flow).requireStep(g.step()); // fails fast on a step the flow does not have
             m.secrets.putAll(g.secrets());
             m.awaiting = null; // expiresAt stays: going back to a wait does not restart its clock
             m.awaitingReason = null;

@@ -49,10 +49,10 @@ class ClaimHeartbeatTest {
         Sql sql = new Sql(dataSource);
         MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, clock);
         Duration lease = Duration.ofSeconds(30);
-        java.util.Properties flows = new java.util.Properties();
-        flows.setProperty(FlowRegistry.PREFIX + "TEST_STEPS", "one,two,three");
+        FlowRegistry flows = FlowRegistry.of(new FlowDefinition("TEST_STEPS", java.util.List.of("one", "two", "three"),
+                java.util.Map.of()));
         MigrationScheduler scheduler = new MigrationScheduler(store,
-                new dev.wabamigrator.event.MigrationEvents(json, sql, "/test"), new FlowRegistry(flows), clock, 10, 10, lease);
+                new dev.wabamigrator.event.MigrationEvents(json, sql, "/test"), flows, clock, 10, 10, lease);
 
         Migration m = new Migration();
         m.clock = clock;

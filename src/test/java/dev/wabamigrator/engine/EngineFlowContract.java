@@ -106,6 +106,19 @@ abstract class EngineFlowContract {
     }
 
     @Test
+    void should_run_a_flow_added_as_one_route_file_in_the_order_its_route_gives() {
+        // test-routes/test-reversed.camel.yaml is all there is of TEST_REVERSED: no property, no Java
+        startMigration("TEST_REVERSED", "m-reversed");
+
+        events.awaitType("m-reversed", "waba.migration.completed");
+
+        assertThat(events.forMigration("m-reversed")).extracting(e -> e.path("data").path("step").asText())
+                .containsExactly("three", "three", "one", "one");
+        assertThat(provider.calls("three", "m-reversed")).isEqualTo(1);
+        assertThat(provider.calls("one", "m-reversed")).isEqualTo(1);
+    }
+
+    @Test
     void should_wait_for_a_code_and_return_to_the_wait_after_a_wrong_one() {
         String key = startMigration("TEST_CODE", "m-code");
         JsonNode waiting = awaitWaiting("m-code", "VERIFICATION_CODE", 1);

@@ -84,9 +84,8 @@ public final class ChildJvm implements AutoCloseable {
     /**
      * Entry point of the child: what {@link TestMain} does, with the properties of the file given as first argument
      * set as override properties (as {@link TestApp#start} does), plus a guard that halts this JVM when its parent is
-     * gone. Not {@code -Dkey=value} into TestMain: the flow registry reads {@code app.flows.*} with
-     * {@code PropertiesComponent.loadProperties(filter)}, which does not see system properties, so the app would
-     * start with no flows.
+     * gone. Not {@code -Dkey=value} into TestMain: the child gets exactly the properties a test app gets, the same
+     * way.
      */
     public static void main(String[] args) throws Exception {
         haltWithParent();

@@ -60,8 +60,6 @@ public final class TestApp implements AutoCloseable {
         p.put("app.retry.park.max-delay-ms", "0");
         p.put("app.retry.intake.redelivery-delay-ms", "10");
         p.put("camel.main.routes-include-pattern", "classpath:routes/*.camel.yaml,classpath:test-routes/*.camel.yaml");
-        p.put("app.flows.TEST_STEPS", "one,two,three");
-        p.put("app.flows.TEST_CODE", "one,request-code,await-code,verify,three");
         p.put("app.test.step-url", stepUrl == null ? "http://127.0.0.1:9" : stepUrl);
         return p;
     }

@@ -38,11 +38,11 @@ public final class TestSteps {
     }
 
     /** The test provider's verify: {@code 000000} is the wrong code. */
-    public StepOutcome verify(Migration m) {
+    public StepOutcome verify(Migration m, String waitStep) {
         CodeWait codeWait = context.getRegistry().lookupByNameAndType("codeWait", CodeWait.class);
         if ("000000".equals(codeWait.code(m))) {
             return codeWait.wrongCode(m, ProviderError.of("test", "WRONG_CODE", "the code does not match",
-                    ErrorClass.NEEDS_HUMAN));
+                    ErrorClass.NEEDS_HUMAN), waitStep);
         }
         return StepOutcome.succeeded();
     }

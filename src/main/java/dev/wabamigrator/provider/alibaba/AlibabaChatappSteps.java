@@ -46,8 +46,10 @@ public final class AlibabaChatappSteps {
     /**
      * {@code check-verification}: a number verified within 14 days skips the code steps. Keeps {@code Data.Id} when
      * the initiate's own answer was lost (its read-back, the number listing, carries no Id).
+     *
+     * @param verifiedStep the step a verified number skips to, named by the route
      */
-    public StepOutcome verificationChecked(Migration m, Object answer) {
+    public StepOutcome verificationChecked(Migration m, Object answer, String verifiedStep) {
         return interpret(m, answer, result -> {
             Map<String, String> kept = new java.util.HashMap<>();
             kept.put("codeVerificationStatus", String.valueOf(result.dataText("CodeVerificationStatus")));
@@ -55,7 +57,7 @@ public final class AlibabaChatappSteps {
                 kept.put("alibabaPhoneNumberId", result.dataText("Id"));
             }
             return "VERIFIED".equals(result.dataText("CodeVerificationStatus"))
-                    ? new StepOutcome.Succeeded(kept, "register", Map.of())
+                    ? new StepOutcome.Succeeded(kept, verifiedStep, Map.of())
                     : StepOutcome.succeeded(kept);
         });
     }
@@ -65,10 +67,14 @@ public final class AlibabaChatappSteps {
         return interpret(m, answer, result -> StepOutcome.succeeded());
     }
 
-    /** {@code verify}: a wrong code goes back to the wait (bounded); anything else as classified. */
-    public StepOutcome verified(Migration m, Object answer) {
+    /**
+     * {@code verify}: a wrong code goes back to the wait (bounded); anything else as classified.
+     *
+     * @param waitStep the code wait's step, named by the route
+     */
+    public StepOutcome verified(Migration m, Object answer, String waitStep) {
         if (answer instanceof CamsResult result && !result.success() && classifier.isWrongCode(result.error())) {
-            return codeWait.wrongCode(m, result.error());
+            return codeWait.wrongCode(m, result.error(), waitStep);
         }
         return interpret(m, answer, result -> StepOutcome.succeeded());
     }

@@ -33,6 +33,8 @@ public final class MetaSteps {
     /** Secret: the step a fresh business token was fetched for; a second 190 there asks a person. */
     static final String TOKEN_REFETCHED_FOR = "tokenRefetchedFor";
     private static final int MAX_REASON = 900;
+    /** A route template's parameter value for "no such step in this flow". */
+    private static final String NO_STEP = "none";
     private static final Set<String> WAITING = Set.of("INITIATED", "PENDING");
     private static final Set<String> ACCEPTED = Set.of("ACCEPTED", "COMPLETED");
     private static final Set<String> ENDED = Set.of("REJECTED", "EXPIRED", "CANCELLED", "CANCELED", "DECLINED");
@@ -81,7 +83,7 @@ public final class MetaSteps {
 
     /** {@code tag-intent}: keep the intent id ({@code id}, or {@code migration_intent_id} as the spec has it). */
     public StepOutcome intentTagged(Migration m, Object answer) {
-        return interpret(m, answer, r -> {
+        return interpret(m, answer, null, r -> {
             String id = r.text("id") != null ? r.text("id") : r.text("migration_intent_id");
             if (id == null) {
                 return needsHuman("NO_INTENT_ID", "set_solution_migration_intent answered without an intent id; "
@@ -109,7 +111,7 @@ public final class MetaSteps {
         }
         GraphResult r = (GraphResult) answer;
         if (!r.success()) {
-            return failed(m, r);
+            return failed(m, r, null); // the intent is read with the system-user token
         }
         String status = r.text("status") == null ? "" : r.text("status").toUpperCase(Locale.ROOT);
         if (ACCEPTED.contains(status)) {
@@ -134,7 +136,7 @@ public final class MetaSteps {
 
     /** {@code fetch-business-token}: the token is a secret (encrypted at rest, never in events or logs). */
     public StepOutcome tokenFetched(Migration m, Object answer) {
-        return interpret(m, answer, r -> {
+        return interpret(m, answer, null, r -> {
             String token = r.text("access_token");
             if (token == null) {
                 JsonNode first = r.body().path("data").path(0).path("access_token");
@@ -155,13 +157,13 @@ public final class MetaSteps {
     }
 
     /** {@code subscribe-webhooks}: the destination WABA now sends this app its webhooks. */
-    public StepOutcome webhooksSubscribed(Migration m, Object answer) {
-        return interpret(m, answer, r -> StepOutcome.succeeded());
+    public StepOutcome webhooksSubscribed(Migration m, Object answer, String tokenStep) {
+        return interpret(m, answer, tokenStep, r -> StepOutcome.succeeded());
     }
 
     /** {@code check-number}: the number must be CONNECTED (registered and in use on Cloud API) in the source WABA. */
-    public StepOutcome numberChecked(Migration m, Object answer) {
-        return interpret(m, answer, r -> {
+    public StepOutcome numberChecked(Migration m, Object answer, String tokenStep) {
+        return interpret(m, answer, tokenStep, r -> {
             JsonNode number = findNumber(m, r.body());
             if (number == null) {
                 return needsHuman("NUMBER_NOT_FOUND", "+" + m.getPhoneE164() + " is not listed in source WABA "
@@ -198,8 +200,8 @@ public final class MetaSteps {
     }
 
     /** {@code migrate-number}: keep the phone number id the destination WABA gave the number. */
-    public StepOutcome numberMigrated(Migration m, Object answer) {
-        return interpret(m, answer, r -> {
+    public StepOutcome numberMigrated(Migration m, Object answer, String tokenStep) {
+        return interpret(m, answer, tokenStep, r -> {
             String id = r.text("id");
             if (id == null) {
                 return needsHuman("NO_PHONE_NUMBER_ID", "migrate answered without a phone number id; check the "
@@ -210,8 +212,8 @@ public final class MetaSteps {
     }
 
     /** After 2388012: the destination WABA's numbers, read back; the number's id there is the one to keep. */
-    public StepOutcome numberFound(Migration m, Object answer) {
-        return interpret(m, answer, r -> {
+    public StepOutcome numberFound(Migration m, Object answer, String tokenStep) {
+        return interpret(m, answer, tokenStep, r -> {
             JsonNode number = findNumber(m, r.body());
             if (number == null || number.path("id").asText("").isEmpty()) {
                 return needsHuman("NUMBER_NOT_LISTED", "Graph says +" + m.getPhoneE164() + " is already in "
@@ -282,15 +284,19 @@ public final class MetaSteps {
 
     /** {@code request-code}: the code is on its way (SMS or voice); the next step waits for it. */
     public StepOutcome codeRequested(Migration m, Object answer) {
-        return interpret(m, answer, r -> StepOutcome.succeeded());
+        return interpret(m, answer, null, r -> StepOutcome.succeeded());
     }
 
-    /** {@code verify}: a wrong code (136025) goes back to the wait (bounded); anything else as classified. */
-    public StepOutcome codeVerified(Migration m, Object answer) {
+    /**
+     * {@code verify}: a wrong code (136025) goes back to the wait (bounded); anything else as classified.
+     *
+     * @param waitStep the code wait's step, named by the route
+     */
+    public StepOutcome codeVerified(Migration m, Object answer, String waitStep) {
         if (answer instanceof GraphResult r && !r.success() && r.hasErrorCode(136025)) {
-            return codeWait.wrongCode(m, r.error());
+            return codeWait.wrongCode(m, r.error(), waitStep);
         }
-        return interpret(m, answer, r -> StepOutcome.succeeded());
+        return interpret(m, answer, null, r -> StepOutcome.succeeded());
     }
 
     /** True when verify answered 136025: a wrong code, or a code an earlier verify (cut off) already used. */
@@ -303,14 +309,14 @@ public final class MetaSteps {
      * took effect but its answer was lost (a crash or a lost connection, then the code was sent again): done, rather
      * than ask the customer for a new code. Otherwise the code was wrong. A failed read is handled like any answer.
      */
-    public StepOutcome verificationChecked(Migration m, Object answer, Object refused) {
+    public StepOutcome verificationChecked(Migration m, Object answer, Object refused, String waitStep) {
         if (answer instanceof GraphResult r && r.success() && "VERIFIED".equals(r.text("code_verification_status"))) {
             return StepOutcome.succeeded();
         }
         if (answer instanceof GraphResult r && r.success()) {
-            return codeVerified(m, refused);
+            return codeVerified(m, refused, waitStep);
         }
-        return interpret(m, answer, r -> StepOutcome.succeeded());
+        return interpret(m, answer, null, r -> StepOutcome.succeeded());
     }
 
     // ---- register (both flows) ------------------------------------------------------------------------------
@@ -318,13 +324,15 @@ public final class MetaSteps {
     /**
      * {@code register}: the number is live on the destination. A PIN-related refusal (133005 PIN mismatch; 133008,
      * 133009 too many guesses; 131031, 368 locked) is never retried automatically: a person is asked. 133016
-     * (budget exhausted) waits for the end of the lock. 133006 (not verified) requests a code in META_CLASSIC and
-     * asks a person in META_MPS.
+     * (budget exhausted) waits for the end of the lock. 133006 (not verified) goes back to {@code notVerifiedStep}
+     * (META_CLASSIC: request-code) or, where the flow has none ({@code "none"}), asks a person.
+     *
+     * @param notVerifiedStep the route template's parameter: the step that gets the number verified, or "none"
      */
-    public StepOutcome registered(Migration m, Object answer) {
+    public StepOutcome registered(Migration m, Object answer, String notVerifiedStep, String tokenStep) {
         if (answer instanceof GraphResult r && !r.success()) {
-            if (r.hasErrorCode(133006) && "META_CLASSIC".equals(m.getFlow())) {
-                return new StepOutcome.GoTo("request-code", r.error(), Map.of());
+            if (r.hasErrorCode(133006) && !NO_STEP.equals(notVerifiedStep)) {
+                return new StepOutcome.GoTo(notVerifiedStep, r.error(), Map.of());
             }
             if (r.classification().blocksRegister() && !r.hasErrorCode(133016)) {
                 String cause = r.hasErrorCode(133005) ? "register refused the two-step verification PIN (133005)"
@@ -336,7 +344,7 @@ public final class MetaSteps {
                         + "or start a new migration with the right PIN"));
             }
         }
-        return interpret(m, answer, r -> StepOutcome.succeeded());
+        return interpret(m, answer, tokenStep, r -> StepOutcome.succeeded());
     }
 
     /**
@@ -391,13 +399,18 @@ public final class MetaSteps {
 
     // ---- shared -----------------------------------------------------------------------------------------------
 
-    private StepOutcome interpret(Migration m, Object answer, Function<GraphResult, StepOutcome> onSuccess) {
+    /**
+     * @param tokenStep the step that fetches the customer's business token (a route's or template's parameter), where a
+     *                  190 on that token goes; null or "none" where the step's call does not use it
+     */
+    private StepOutcome interpret(Migration m, Object answer, String tokenStep,
+                                  Function<GraphResult, StepOutcome> onSuccess) {
         if (answer instanceof StepOutcome given) {
             return bounded(given);
         }
         GraphResult r = (GraphResult) answer;
         if (!r.success()) {
-            return failed(m, r);
+            return failed(m, r, tokenStep);
         }
         if (m.getStep().equals(m.secret(TOKEN_REFETCHED_FOR))) {
             m.forgetSecret(TOKEN_REFETCHED_FOR); // the fresh token worked: a later 190 may fetch again
@@ -405,22 +418,23 @@ public final class MetaSteps {
         return onSuccess.apply(r);
     }
 
-    private StepOutcome failed(Migration m, GraphResult r) {
-        if (r.autoFix() == AutoFix.REFETCH_TOKEN && r.businessToken()) {
-            return refetchToken(m, r.error());
+    private StepOutcome failed(Migration m, GraphResult r, String tokenStep) {
+        if (r.autoFix() == AutoFix.REFETCH_TOKEN && r.businessToken() && tokenStep != null
+                && !NO_STEP.equals(tokenStep)) {
+            return refetchToken(m, r.error(), tokenStep);
         }
         return bounded(retryPolicy.outcomeFor(r.error(), m));
     }
 
     /** 190 on the customer's business token: fetch it again once, then come back here; a second 190 asks a person. */
-    private StepOutcome refetchToken(Migration m, ProviderError error) {
+    private StepOutcome refetchToken(Migration m, ProviderError error, String tokenStep) {
         if (m.getStep().equals(m.secret(TOKEN_REFETCHED_FOR))) {
             m.forgetSecret(TOKEN_REFETCHED_FOR); // a resume fetches once more
             return new StepOutcome.NeedsHuman(error.withClass(ErrorClass.NEEDS_HUMAN), bound("the customer's business "
                     + "token was refused (" + error.code() + ") right after a new one was fetched: ask the customer "
                     + "to grant the app access to the business again (or redo onboarding), then send ResumeMigration"));
         }
-        return new StepOutcome.GoTo("fetch-business-token", error, Map.of(RESUME_AFTER_TOKEN, m.getStep()));
+        return new StepOutcome.GoTo(tokenStep, error, Map.of(RESUME_AFTER_TOKEN, m.getStep()));
     }
 
     /** The read-back of a reconcile failed: keep the doubt (the call stays pending), retry later or ask a person. */
