@@ -2,6 +2,7 @@ package dev.wabamigrator.engine;
 
 import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.store.MigrationStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,7 +91,7 @@ public final class MigrationScheduler {
                 if (!store.setAside(connection, row, reason, events.error(error).toString(), now)) {
                     return false;
                 }
-                events.add(connection, List.of(events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot,
+                store.outbox().add(connection, List.of(events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot,
                         MigrationEvents.Details.none().error(error).awaiting(Awaiting.HUMAN_ACTION, reason, null), now)), now);
                 return true;
             });

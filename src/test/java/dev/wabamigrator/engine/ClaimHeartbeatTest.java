@@ -3,6 +3,8 @@ package dev.wabamigrator.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,7 +54,7 @@ class ClaimHeartbeatTest {
         java.util.Properties flows = new java.util.Properties();
         flows.setProperty(FlowRegistry.PREFIX + "TEST_STEPS", "one,two,three");
         MigrationScheduler scheduler = new MigrationScheduler(store,
-                new dev.wabamigrator.event.MigrationEvents(json, sql, "/test"), new FlowRegistry(flows), clock, 10, 10, lease);
+                new dev.wabamigrator.event.MigrationEvents(json, "/test"), new FlowRegistry(flows), clock, 10, 10, lease);
 
         Migration m = new Migration();
         m.clock = clock;

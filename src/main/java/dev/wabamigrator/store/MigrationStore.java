@@ -1,4 +1,4 @@
-package dev.wabamigrator.engine;
+package dev.wabamigrator.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -14,18 +14,25 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.wabamigrator.engine.Awaiting;
+import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.MigrationState;
+import dev.wabamigrator.engine.SecretBox;
+import dev.wabamigrator.engine.UnreadableMigration;
 
 /** Reads and writes migration rows; every write is guarded by the row version. */
 public final class MigrationStore {
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() { };
 
     private final Sql sql;
+    private final Outbox outbox;
     private final SecretBox secretBox;
     private final ObjectMapper json;
     private final Clock clock;
 
     public MigrationStore(Sql sql, SecretBox secretBox, ObjectMapper json, Clock clock) {
         this.sql = sql;
+        this.outbox = new Outbox(sql);
         this.secretBox = secretBox;
         this.json = json;
         this.clock = clock;
@@ -33,6 +40,11 @@ public final class MigrationStore {
 
     public Sql sql() {
         return sql;
+    }
+
+    /** The outbox, written in the same transactions as the rows. */
+    public Outbox outbox() {
+        return outbox;
     }
 
     public Optional<Migration> find(Connection connection, String migrationId) throws SQLException {
@@ -86,21 +98,26 @@ public final class MigrationStore {
                 row -> row.getString(1)).stream().findFirst();
     }
 
+    /** True when a command with this id was applied or rejected already. */
+    public boolean isCommandProcessed(String commandId) {
+        return !sql.query("find-processed-command", Map.of("commandId", commandId), row -> row.getString(1)).isEmpty();
+    }
+
     public void insert(Connection connection, Migration m, Instant now) throws SQLException {
+        Migration.Row row = m.row();
         Map<String, Object> params = new HashMap<>();
-        params.put("migrationId", m.migrationId);
-        params.put("flow", m.flow);
-        params.put("countryCode", m.countryCode);
-        params.put("nationalNumber", m.nationalNumber);
-        params.put("phoneE164", m.phoneE164);
-        params.put("state", m.state.name());
-        params.put("step", m.step);
-        params.put("params", m.params.toString());
-        params.put("secrets", sealSecrets(m));
+        params.put("migrationId", row.migrationId());
+        params.put("flow", row.flow());
+        params.put("countryCode", row.countryCode());
+        params.put("nationalNumber", row.nationalNumber());
+        params.put("phoneE164", row.phoneE164());
+        params.put("state", row.state().name());
+        params.put("step", row.step());
+        params.put("params", row.params().toString());
+        params.put("secrets", sealSecrets(row));
         params.put("now", now);
         sql.update(connection, "insert-migration", params);
-        m.version = 0;
-        m.nextAttemptAt = now;
+        m.inserted(now);
     }
 
     /**
@@ -109,39 +126,40 @@ public final class MigrationStore {
      * @return false when the row moved on (another writer won); the caller's copy is then stale
      */
     public boolean update(Connection connection, Migration m, Instant now) throws SQLException {
+        Migration.Row row = m.row();
         Map<String, Object> params = new HashMap<>();
-        params.put("migrationId", m.migrationId);
-        params.put("version", m.version);
-        params.put("state", m.state.name());
-        params.put("step", m.step);
-        params.put("attempt", m.attempt);
-        params.put("activePhone", m.state.isTerminal() ? null : m.phoneE164);
-        params.put("secrets", sealSecrets(m));
-        params.put("result", m.result.toString());
-        params.put("awaiting", m.awaiting == null ? null : m.awaiting.name());
-        params.put("awaitingReason", m.awaitingReason);
-        params.put("expiresAt", m.expiresAt);
-        params.put("lastError", m.lastError);
-        params.put("pendingCall", m.pendingCall);
-        params.put("nextAttemptAt", m.nextAttemptAt);
-        params.put("claimOwner", m.claimOwner);
-        params.put("claimToken", m.claimToken);
-        params.put("claimedUntil", m.claimedUntil);
+        params.put("migrationId", row.migrationId());
+        params.put("version", row.version());
+        params.put("state", row.state().name());
+        params.put("step", row.step());
+        params.put("attempt", row.attempt());
+        params.put("activePhone", row.state().isTerminal() ? null : row.phoneE164());
+        params.put("secrets", sealSecrets(row));
+        params.put("result", row.result().toString());
+        params.put("awaiting", row.awaiting() == null ? null : row.awaiting().name());
+        params.put("awaitingReason", row.awaitingReason());
+        params.put("expiresAt", row.expiresAt());
+        params.put("lastError", row.lastError());
+        params.put("pendingCall", row.pendingCall());
+        params.put("nextAttemptAt", row.nextAttemptAt());
+        params.put("claimOwner", row.claimOwner());
+        params.put("claimToken", row.claimToken());
+        params.put("claimedUntil", row.claimedUntil());
         params.put("now", now);
         if (sql.update(connection, "update-migration", params) == 1) {
-            m.version++;
+            m.updated();
             return true;
         }
         return false;
     }
 
     /** Seals under the current key on every write, so a row read under a previous key moves to the current one. */
-    private String sealSecrets(Migration m) {
-        if (m.secrets.isEmpty()) {
+    private String sealSecrets(Migration.Row row) {
+        if (row.secrets().isEmpty()) {
             return null;
         }
         try {
-            return secretBox.encrypt(json.writeValueAsString(m.secrets), m.migrationId);
+            return secretBox.encrypt(json.writeValueAsString(row.secrets()), row.migrationId());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -154,47 +172,42 @@ public final class MigrationStore {
      *                             bad JSON, an unknown state): the caller decides what to do with such a row
      */
     private Migration map(ResultSet row) throws SQLException {
-        Migration m = new Migration();
-        m.clock = clock;
-        m.migrationId = row.getString("migration_id");
-        m.flow = row.getString("flow");
-        m.countryCode = row.getString("country_code");
-        m.nationalNumber = row.getString("national_number");
-        m.phoneE164 = row.getString("phone_e164");
-        m.step = row.getString("step");
-        m.attempt = row.getInt("attempt");
-        m.version = row.getLong("version");
-        m.state = readable(m, "state", () -> MigrationState.valueOf(row.getString("state")));
-        m.params = readable(m, "params", () -> jsonObject(row.getString("params")));
-        m.result = readable(m, "result", () -> jsonObject(row.getString("result")));
+        Columns read = new Columns(row.getString("migration_id"), row.getString("flow"), row.getString("country_code"),
+                row.getString("national_number"), row.getString("phone_e164"), row.getString("step"),
+                row.getInt("attempt"), row.getLong("version"));
+        MigrationState state = read.readable("state", () -> MigrationState.valueOf(row.getString("state")));
+        ObjectNode params = read.readable("params", () -> jsonObject(row.getString("params")));
+        ObjectNode result = read.readable("result", () -> jsonObject(row.getString("result")));
         String sealed = row.getString("secrets");
-        m.secrets = sealed == null ? new HashMap<>() : readable(m, "secrets",
-                () -> new HashMap<>(json.readValue(secretBox.decrypt(sealed, m.migrationId), STRING_MAP)));
+        Map<String, String> secrets = sealed == null ? Map.of() : read.readable("secrets",
+                () -> json.readValue(secretBox.decrypt(sealed, read.migrationId()), STRING_MAP));
         String awaiting = row.getString("awaiting");
-        m.awaiting = awaiting == null ? null : readable(m, "awaiting", () -> Awaiting.valueOf(awaiting));
-        m.awaitingReason = row.getString("awaiting_reason");
-        m.expiresAt = Sql.instant(row, "expires_at");
-        m.lastError = row.getString("last_error");
-        m.pendingCall = row.getString("pending_call");
-        m.nextAttemptAt = Sql.instant(row, "next_attempt_at");
-        m.claimOwner = row.getString("claim_owner");
-        m.claimToken = row.getString("claim_token");
-        m.claimedUntil = Sql.instant(row, "claimed_until");
-        return m;
+        Awaiting awaitingKind = awaiting == null ? null : read.readable("awaiting", () -> Awaiting.valueOf(awaiting));
+        return Migration.of(new Migration.Row(read.migrationId(), read.flow(), read.countryCode(),
+                read.nationalNumber(), read.phoneE164(), state, read.step(), read.attempt(), params, secrets, result,
+                awaitingKind, row.getString("awaiting_reason"), Sql.instant(row, "expires_at"),
+                row.getString("last_error"), row.getString("pending_call"), Sql.instant(row, "next_attempt_at"),
+                row.getString("claim_owner"), row.getString("claim_token"), Sql.instant(row, "claimed_until"),
+                read.version()), clock);
     }
 
-    /** Reads one column's value; what cannot be read becomes an {@link UnreadableMigration} naming the column. */
-    private static <T> T readable(Migration m, String column, ColumnReader<T> reader) throws SQLException {
-        try {
-            return reader.read();
-        } catch (SQLException e) {
-            throw e;
-        } catch (Exception e) {
-            // the message names the column and the kind of failure only: a decryption error may not say more
-            String problem = "secrets".equals(column) ? "secrets cannot be decrypted (was SECRETS_KEY changed?)"
-                    : column + " cannot be read (" + e.getClass().getSimpleName() + ")";
-            throw new UnreadableMigration(m.migrationId, m.flow, m.countryCode, m.nationalNumber, m.phoneE164, m.step,
-                    m.attempt, m.version, problem);
+    /** The plain columns, read first: they name the row when another column cannot be read. */
+    private record Columns(String migrationId, String flow, String countryCode, String nationalNumber,
+                           String phoneE164, String step, int attempt, long version) {
+
+        /** Reads one column's value; what cannot be read becomes an {@link UnreadableMigration} naming the column. */
+        <T> T readable(String column, ColumnReader<T> reader) throws SQLException {
+            try {
+                return reader.read();
+            } catch (SQLException e) {
+                throw e;
+            } catch (Exception e) {
+                // the message names the column and the kind of failure only: a decryption error may not say more
+                String problem = "secrets".equals(column) ? "secrets cannot be decrypted (was SECRETS_KEY changed?)"
+                        : column + " cannot be read (" + e.getClass().getSimpleName() + ")";
+                throw new UnreadableMigration(migrationId, flow, countryCode, nationalNumber, phoneE164, step,
+                        attempt, version, problem);
+            }
         }
     }
 
