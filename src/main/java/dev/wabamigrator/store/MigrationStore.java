@@ -77,6 +77,32 @@ public final class MigrationStore {
     }
 
     /**
+     * Claims up to {@code limit} due migrations that nobody holds, for {@code owner} with {@code token} until
+     * {@code until}, and reads them back (see {@link #findClaimed}); one transaction.
+     */
+    public List<Object> claimDue(String owner, String token, Instant until, Instant now, int limit) {
+        return sql.inTransaction(connection -> {
+            int updated = sql.update(connection, "claim-due-migrations", Map.of("owner", owner, "token", token,
+                    "until", until, "now", now, "limit", limit));
+            return updated == 0 ? List.of() : findClaimed(connection, token);
+        });
+    }
+
+    /** Gives a claim back, if the row still carries its token. */
+    public void releaseClaim(String migrationId, String token) {
+        sql.update("release-claim", Map.of("migrationId", migrationId, "token", token));
+    }
+
+    /** Moves the lease end of the claims {@code owner} holds on these migrations to {@code until}. */
+    public void extendClaims(List<String> migrationIds, String owner, Instant until) {
+        sql.inTransaction(connection -> {
+            sql.batch(connection, "extend-claim", migrationIds.stream().map(id -> Map.<String, Object>of(
+                    "migrationId", id, "owner", owner, "until", until)).toList());
+            return null;
+        });
+    }
+
+    /**
      * Sets an unreadable row aside for a person: AWAITING_INPUT / HUMAN_ACTION, nothing due, no claim. Guarded by
      * the version it was read at; secrets, params and result stay as they are, so a repaired row can be resumed.
      *
