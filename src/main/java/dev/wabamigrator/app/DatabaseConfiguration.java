@@ -2,7 +2,7 @@ package dev.wabamigrator.app;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.store.Sql;
 import java.nio.file.Path;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;

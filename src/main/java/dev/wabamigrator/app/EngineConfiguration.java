@@ -8,16 +8,17 @@ import dev.wabamigrator.engine.FlowPass;
 import dev.wabamigrator.engine.FlowRegistry;
 import dev.wabamigrator.engine.MigrationCommands;
 import dev.wabamigrator.engine.MigrationScheduler;
-import dev.wabamigrator.engine.MigrationStore;
 import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.engine.SecretBox;
-import dev.wabamigrator.engine.Sql;
 import dev.wabamigrator.engine.StepOutcomes;
 import dev.wabamigrator.engine.StepRecorder;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.event.MigrationEvents;
-import dev.wabamigrator.event.OutboxPublisher;
+import dev.wabamigrator.outbox.OutboxPublisher;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.ProviderPauseStore;
+import dev.wabamigrator.store.Sql;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -100,14 +101,14 @@ public final class EngineConfiguration implements CamelConfiguration {
         context.addService(flows);
         EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
         MigrationStore store = new MigrationStore(sql, secretBox, json, clock);
-        MigrationEvents events = new MigrationEvents(json, sql, eventSource.strip());
+        MigrationEvents events = new MigrationEvents(json, eventSource.strip());
         RetryPolicy retryPolicy = new RetryPolicy(clock, Duration.ofMillis(parkInitialDelayMs), parkBackoffMultiplier,
                 Duration.ofMillis(parkMaxDelayMs), parkMaxTransientAttempts, parkMaxRateLimitedAttempts,
                 readBackMaxAttempts);
         MigrationScheduler scheduler = new MigrationScheduler(store, events, flows, clock, schedulerMaxInFlight,
                 schedulerBatchSize, Duration.ofMillis(schedulerLeaseMs));
         // a credential or signer failure holds every call to that provider; a start may bring fixed credentials
-        ProviderPauses pauses = new ProviderPauses(sql, clock, Duration.ofMillis(pauseRefreshMs),
+        ProviderPauses pauses = new ProviderPauses(new ProviderPauseStore(sql), clock, Duration.ofMillis(pauseRefreshMs),
                 Duration.ofMillis(pauseRecheckMs), metrics);
         pauses.endAll();
         // a resume keeps a call in doubt pending when its step can read the provider's state back
@@ -127,9 +128,9 @@ public final class EngineConfiguration implements CamelConfiguration {
         registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
         registry.bind("flowPass", new FlowPass(flows));
         registry.bind("codeWait", codeWait);
-        registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, sql, clock,
+        registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, store, clock,
                 maxCommandBytes));
-        registry.bind("outboxPublisher", new OutboxPublisher(sql, clock, scheduler.instanceId(), outboxBatchSize,
+        registry.bind("outboxPublisher", new OutboxPublisher(store.outbox(), clock, scheduler.instanceId(), outboxBatchSize,
                 new OutboxPublisher.Timing(Duration.ofMillis(outboxLeaseMs),
                         Duration.ofMillis(outboxMaxBlockMs).plus(Duration.ofMillis(outboxDeliveryTimeoutMs)),
                         Duration.ofMillis(outboxClockMarginMs))));

@@ -4,7 +4,6 @@ import dev.wabamigrator.engine.CodeWait;
 import dev.wabamigrator.engine.ProviderPauseHealthCheck;
 import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.RetryPolicy;
-import dev.wabamigrator.engine.Sql;
 import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.provider.alibaba.AlibabaChatappSteps;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier;
@@ -15,6 +14,8 @@ import dev.wabamigrator.provider.meta.MetaSteps;
 import dev.wabamigrator.provider.meta.RegisterAttempts;
 import dev.wabamigrator.provider.meta.RegisterBudget;
 import dev.wabamigrator.provider.meta.UsageHeaders;
+import dev.wabamigrator.store.RegisterAttemptStore;
+import dev.wabamigrator.store.Sql;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -84,8 +85,8 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         registry.bind("alibabaPauseHealthCheck", new ProviderPauseHealthCheck(pauses, AlibabaErrorClassifier.PROVIDER));
         registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
 
-        RegisterAttempts registerAttempts = new RegisterAttempts(CamelContextHelper.mandatoryLookup(context, "sql",
-                Sql.class), new RegisterBudget(Duration.ofMillis(registerBudgetWindowMs), registerBudgetLimit,
+        RegisterAttempts registerAttempts = new RegisterAttempts(new RegisterAttemptStore(
+                CamelContextHelper.mandatoryLookup(context, "sql", Sql.class)), new RegisterBudget(Duration.ofMillis(registerBudgetWindowMs), registerBudgetLimit,
                 registerBudgetSafetyMargin), clock);
         UsageHeaders usageHeaders = new UsageHeaders(usageSlowDownAtPercent, usagePauseAtPercent,
                 Duration.ofMillis(usageDefaultPauseMs), Duration.ofMillis(usageMaxSlowDownDelayMs));

@@ -6,16 +6,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.engine.FlowDefinition;
 import dev.wabamigrator.engine.FlowRegistry;
 import dev.wabamigrator.engine.MigrationCommands;
-import dev.wabamigrator.engine.Sql;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.OutboxEvent;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,18 +32,18 @@ public final class CommandIntake {
     private final FlowRegistry flows;
     private final MigrationCommands commands;
     private final MigrationEvents events;
-    private final Sql sql;
+    private final MigrationStore store;
     private final Clock clock;
     private final int maxCommandBytes;
 
     public CommandIntake(ObjectMapper json, MessageSchemas schemas, FlowRegistry flows, MigrationCommands commands,
-                         MigrationEvents events, Sql sql, Clock clock, int maxCommandBytes) {
+                         MigrationEvents events, MigrationStore store, Clock clock, int maxCommandBytes) {
         this.json = json;
         this.schemas = schemas;
         this.flows = flows;
         this.commands = commands;
         this.events = events;
-        this.sql = sql;
+        this.store = store;
         this.clock = clock;
         this.maxCommandBytes = maxCommandBytes;
     }
@@ -170,9 +170,9 @@ public final class CommandIntake {
         String storedType = Bounds.isPlainText(type, Bounds.COMMAND_TYPE) ? type : null;
         String storedMigrationId = Bounds.isPlainText(migrationId, Bounds.MIGRATION_ID) ? migrationId : null;
         try {
-            sql.inTransaction(connection -> {
+            store.sql().inTransaction(connection -> {
                 commands.markProcessed(connection, commandId, storedType, storedMigrationId, "REJECTED", now);
-                events.add(connection, List.of(event), now);
+                store.outbox().add(connection, List.of(event), now);
                 return null;
             });
         } catch (Sql.SqlFailure e) {
@@ -184,7 +184,7 @@ public final class CommandIntake {
     }
 
     private boolean isProcessed(String commandId) {
-        return !sql.query("find-processed-command", Map.of("commandId", commandId), row -> row.getString(1)).isEmpty();
+        return store.isCommandProcessed(commandId);
     }
 
     /** The number's E.164 digits when the command names a plausible one, else the fallback (the commandId). */

@@ -180,4 +180,58 @@ public final class Migration {
     public String toString() {
         return "Migration[" + migrationId + " " + flow + " " + state + " at " + step + " attempt " + attempt + "]";
     }
+
+    /** The persisted fields of a migration row, as the store reads and writes them. */
+    public record Row(String migrationId, String flow, String countryCode, String nationalNumber, String phoneE164,
+                      MigrationState state, String step, int attempt, ObjectNode params, Map<String, String> secrets,
+                      ObjectNode result, Awaiting awaiting, String awaitingReason, Instant expiresAt, String lastError,
+                      String pendingCall, Instant nextAttemptAt, String claimOwner, String claimToken,
+                      Instant claimedUntil, long version) {
+    }
+
+    /** This migration's persisted fields, to be written. */
+    public Row row() {
+        return new Row(migrationId, flow, countryCode, nationalNumber, phoneE164, state, step, attempt, params,
+                new HashMap<>(secrets), result, awaiting, awaitingReason, expiresAt, lastError, pendingCall,
+                nextAttemptAt, claimOwner, claimToken, claimedUntil, version);
+    }
+
+    /** A migration as read from its row; {@code clock} tells it when a step is due. */
+    public static Migration of(Row row, Clock clock) {
+        Migration m = new Migration();
+        m.clock = clock;
+        m.migrationId = row.migrationId();
+        m.flow = row.flow();
+        m.countryCode = row.countryCode();
+        m.nationalNumber = row.nationalNumber();
+        m.phoneE164 = row.phoneE164();
+        m.state = row.state();
+        m.step = row.step();
+        m.attempt = row.attempt();
+        m.params = row.params();
+        m.secrets = new HashMap<>(row.secrets());
+        m.result = row.result();
+        m.awaiting = row.awaiting();
+        m.awaitingReason = row.awaitingReason();
+        m.expiresAt = row.expiresAt();
+        m.lastError = row.lastError();
+        m.pendingCall = row.pendingCall();
+        m.nextAttemptAt = row.nextAttemptAt();
+        m.claimOwner = row.claimOwner();
+        m.claimToken = row.claimToken();
+        m.claimedUntil = row.claimedUntil();
+        m.version = row.version();
+        return m;
+    }
+
+    /** The store inserted the row: it starts at version 0, due at once. */
+    public void inserted(Instant now) {
+        version = 0;
+        nextAttemptAt = now;
+    }
+
+    /** The store wrote this migration over the version it was read at. */
+    public void updated() {
+        version++;
+    }
 }

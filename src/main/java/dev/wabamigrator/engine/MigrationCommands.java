@@ -7,6 +7,8 @@ import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.MigrationEvents.Details;
 import dev.wabamigrator.event.OutboxEvent;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -91,7 +93,7 @@ public final class MigrationCommands {
                     }
                     store.insert(connection, m, now);
                     markProcessed(connection, commandId, "StartMigration", migrationId, "APPLIED", now);
-                    events.add(connection, List.of(events.migrationEvent(EventTypes.ACCEPTED, m.snapshot(),
+                    store.outbox().add(connection, List.of(events.migrationEvent(EventTypes.ACCEPTED, m.snapshot(),
                             Details.none().commandId(commandId), now)), now);
                     return migrationId;
                 });
@@ -204,7 +206,7 @@ public final class MigrationCommands {
                         return false;
                     }
                     markProcessed(connection, commandId, type, migrationId, "APPLIED", now);
-                    events.add(connection, out, now);
+                    store.outbox().add(connection, out, now);
                     return true;
                 });
                 if (done) {

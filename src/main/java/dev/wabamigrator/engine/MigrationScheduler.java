@@ -2,6 +2,7 @@ package dev.wabamigrator.engine;
 
 import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.store.MigrationStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,11 +57,7 @@ public final class MigrationScheduler {
         }
         Instant now = clock.instant();
         String token = UUID.randomUUID().toString();
-        List<Object> rows = store.sql().inTransaction(connection -> {
-            int updated = store.sql().update(connection, "claim-due-migrations", Map.of("owner", instanceId,
-                    "token", token, "until", now.plus(lease), "now", now, "limit", room));
-            return updated == 0 ? List.of() : store.findClaimed(connection, token);
-        });
+        List<Object> rows = store.claimDue(instanceId, token, now.plus(lease), now, room);
         List<Migration> claimed = new ArrayList<>(rows.size());
         for (Object row : rows) {
             if (row instanceof Migration m && flows.find(m.flow).isPresent()) {
@@ -90,7 +87,7 @@ public final class MigrationScheduler {
                 if (!store.setAside(connection, row, reason, events.error(error).toString(), now)) {
                     return false;
                 }
-                events.add(connection, List.of(events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot,
+                store.outbox().add(connection, List.of(events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot,
                         MigrationEvents.Details.none().error(error).awaiting(Awaiting.HUMAN_ACTION, reason, null), now)), now);
                 return true;
             });
@@ -111,7 +108,7 @@ public final class MigrationScheduler {
         inFlight.decrementAndGet();
         working.remove(m.migrationId); // from now on its lease runs out by itself, even if the update below fails
         if (m.claimToken != null && !m.claimLost) {
-            store.sql().update("release-claim", Map.of("migrationId", m.migrationId, "token", m.claimToken));
+            store.releaseClaim(m.migrationId, m.claimToken);
             StepRecorder.releaseClaim(m);
         }
     }
@@ -123,11 +120,7 @@ public final class MigrationScheduler {
             return;
         }
         Instant until = clock.instant().plus(lease);
-        store.sql().inTransaction(connection -> {
-            store.sql().batch(connection, "extend-claim", ids.stream().map(id -> Map.<String, Object>of(
-                    "migrationId", id, "owner", instanceId, "until", until)).toList());
-            return null;
-        });
+        store.extendClaims(ids, instanceId, until);
         // the worker's copy too: each step it records writes claimed_until back, and a stale value would let the
         // lease of a migration held longer than a lease (e.g. waiting for a rate slot) run out under its worker
         for (String id : ids) {

@@ -1,11 +1,11 @@
 package dev.wabamigrator.engine;
 
+import dev.wabamigrator.store.ProviderPauseStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +29,7 @@ public final class ProviderPauses {
     private record Seen(Optional<Pause> pause, Instant readAt) {
     }
 
-    private final Sql sql;
+    private final ProviderPauseStore store;
     private final Clock clock;
     private final Duration refresh;
     private final Duration recheck;
@@ -40,8 +40,9 @@ public final class ProviderPauses {
      * @param refresh how stale this instance's view of a pause may be ({@code app.provider.pause.refresh-ms})
      * @param recheck how long a migration parked by a pause waits before it looks again ({@code app.provider.pause.recheck-ms})
      */
-    public ProviderPauses(Sql sql, Clock clock, Duration refresh, Duration recheck, EngineMetrics metrics) {
-        this.sql = sql;
+    public ProviderPauses(ProviderPauseStore store, Clock clock, Duration refresh, Duration recheck,
+                          EngineMetrics metrics) {
+        this.store = store;
         this.clock = clock;
         this.refresh = refresh;
         this.recheck = recheck;
@@ -58,13 +59,7 @@ public final class ProviderPauses {
         String message = error.message().length() <= MAX_MESSAGE ? error.message()
                 : error.message().substring(0, MAX_MESSAGE);
         Pause pause = new Pause(provider, error.code(), message, migrationId, now);
-        try {
-            sql.update("insert-provider-pause", Map.of("provider", provider, "code", error.code(), "message", message,
-                    "migrationId", migrationId, "now", now));
-        } catch (Sql.SqlFailure e) {
-            if (!e.isConstraintViolation()) {
-                throw e;
-            }
+        if (!store.insert(pause)) {
             seen.remove(provider); // another migration or instance raised it first
             return false;
         }
@@ -83,10 +78,7 @@ public final class ProviderPauses {
         if (last != null && now.isBefore(last.readAt().plus(refresh))) {
             return last.pause();
         }
-        List<Pause> rows = sql.query("find-provider-pause", Map.of("provider", provider), row -> new Pause(
-                row.getString("provider"), row.getString("code"), row.getString("message"),
-                row.getString("migration_id"), Sql.instant(row, "paused_at")));
-        Optional<Pause> found = rows.stream().findFirst();
+        Optional<Pause> found = store.find(provider);
         seen.put(provider, new Seen(found, now));
         return found;
     }
@@ -103,8 +95,7 @@ public final class ProviderPauses {
 
     /** Ends a pause raised by {@code migrationId}, in the caller's transaction (its {@code ResumeMigration}). */
     boolean endFor(Connection connection, String migrationId) throws SQLException {
-        boolean ended = sql.update(connection, "delete-provider-pause-of-migration",
-                Map.of("migrationId", migrationId)) > 0;
+        boolean ended = store.deleteRaisedBy(connection, migrationId);
         if (ended) {
             seen.clear();
             LOG.warn("provider calls resume: ResumeMigration of {} ended the pause it raised", migrationId);
@@ -114,7 +105,7 @@ public final class ProviderPauses {
 
     /** A (re)start may bring fixed credentials: end every pause; a still-broken key pauses again on its first call. */
     public void endAll() {
-        if (sql.update("delete-provider-pauses", Map.of()) > 0) {
+        if (store.deleteAll()) {
             LOG.warn("provider calls resume: the pauses in force were ended by this start");
         }
         seen.clear();

@@ -5,6 +5,7 @@ import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.MigrationEvents.Details;
 import dev.wabamigrator.event.OutboxEvent;
+import dev.wabamigrator.store.MigrationStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -149,7 +150,7 @@ public final class StepRecorder {
                 if (!store.update(connection, m, now)) {
                     return false;
                 }
-                events.add(connection, out, now);
+                store.outbox().add(connection, out, now);
                 return true;
             });
         } catch (RuntimeException e) {

@@ -19,7 +19,7 @@ public final class UnreadableMigration extends RuntimeException {
     private final long version;
     private final String problem;
 
-    UnreadableMigration(String migrationId, String flow, String countryCode, String nationalNumber, String phoneE164,
+    public UnreadableMigration(String migrationId, String flow, String countryCode, String nationalNumber, String phoneE164,
                         String step, int attempt, long version, String problem) {
         super("migration " + migrationId + " cannot be read: " + problem, null, false, false);
         this.migrationId = migrationId;

@@ -5,29 +5,22 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.engine.Awaiting;
 import dev.wabamigrator.engine.ProviderError;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import dev.wabamigrator.engine.Sql;
 
 /**
- * Builds the CloudEvents 1.0 (structured mode) events and writes them to the outbox, in the caller's
- * transaction. Event ids are fixed here, so a re-publication carries the same id.
+ * Builds the CloudEvents 1.0 (structured mode) events that go to the outbox. Event ids are fixed here, so a
+ * re-publication carries the same id.
  */
 public final class MigrationEvents {
     private final ObjectMapper json;
-    private final Sql sql;
     private final String source;
 
-    public MigrationEvents(ObjectMapper json, Sql sql, String source) {
+    public MigrationEvents(ObjectMapper json, String source) {
         this.json = json;
-        this.sql = sql;
         this.source = source;
     }
 
@@ -139,20 +132,6 @@ public final class MigrationEvents {
             node.put("traceId", error.traceId());
         }
         return node;
-    }
-
-    public void add(Connection connection, List<OutboxEvent> events, Instant now) throws SQLException {
-        List<Map<String, Object>> rows = new ArrayList<>(events.size());
-        for (OutboxEvent event : events) {
-            Map<String, Object> row = new HashMap<>();
-            row.put("eventId", event.eventId());
-            row.put("eventType", event.type());
-            row.put("kafkaKey", event.key());
-            row.put("payload", event.payload());
-            row.put("now", now);
-            rows.add(row);
-        }
-        sql.batch(connection, "insert-outbox-event", rows);
     }
 
     private OutboxEvent envelope(String type, String subject, String key, ObjectNode data, Instant now) {

@@ -3,6 +3,8 @@ package dev.wabamigrator.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,7 +54,7 @@ class ClaimHeartbeatTest {
         FlowRegistry flows = FlowRegistry.of(new FlowDefinition("TEST_STEPS", java.util.List.of("one", "two", "three"),
                 java.util.Map.of()));
         MigrationScheduler scheduler = new MigrationScheduler(store,
-                new dev.wabamigrator.event.MigrationEvents(json, sql, "/test"), flows, clock, 10, 10, lease);
+                new dev.wabamigrator.event.MigrationEvents(json, "/test"), flows, clock, 10, 10, lease);
 
         Migration m = new Migration();
         m.clock = clock;

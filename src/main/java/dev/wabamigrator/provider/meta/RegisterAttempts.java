@@ -1,12 +1,10 @@
 package dev.wabamigrator.provider.meta;
 
-import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.store.RegisterAttemptStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -23,12 +21,12 @@ public final class RegisterAttempts {
     /** Graph's "register/deregister budget exhausted": the number is locked for the window. */
     public static final String LOCKED = "133016";
 
-    private final Sql sql;
+    private final RegisterAttemptStore store;
     private final RegisterBudget budget;
     private final Clock clock;
 
-    public RegisterAttempts(Sql sql, RegisterBudget budget, Clock clock) {
-        this.sql = sql;
+    public RegisterAttempts(RegisterAttemptStore store, RegisterBudget budget, Clock clock) {
+        this.store = store;
         this.budget = budget;
         this.clock = clock;
     }
@@ -56,17 +54,14 @@ public final class RegisterAttempts {
 
     /** Checks the budget and, when a call is allowed, records it (one transaction): call this right before sending. */
     public Admission admit(String phoneE164, String migrationId, String operation) {
-        return sql.inTransaction(connection -> {
+        return store.inTransaction(connection -> {
             Instant now = clock.instant();
             List<Instant> times = new ArrayList<>();
             Instant lockedUntil = null;
-            for (Object[] row : sql.query(connection, "find-register-attempts",
-                    Map.of("phoneE164", phoneE164, "since", now.minus(budget.window())),
-                    r -> new Object[] {Sql.instant(r, "attempted_at"), r.getString("outcome")})) {
-                Instant at = (Instant) row[0];
-                times.add(at);
-                Instant until = at.plus(budget.window());
-                if (isLock((String) row[1]) && until.isAfter(now) && (lockedUntil == null || until.isAfter(lockedUntil))) {
+            for (RegisterAttemptStore.Attempt attempt : store.since(connection, phoneE164, now.minus(budget.window()))) {
+                times.add(attempt.at());
+                Instant until = attempt.at().plus(budget.window());
+                if (isLock(attempt.outcome()) && until.isAfter(now) && (lockedUntil == null || until.isAfter(lockedUntil))) {
                     lockedUntil = until;
                 }
             }
@@ -75,20 +70,14 @@ public final class RegisterAttempts {
                 return new Admission(null, decision, lockedUntil);
             }
             String attemptId = UUID.randomUUID().toString();
-            Map<String, Object> params = new HashMap<>();
-            params.put("attemptId", attemptId);
-            params.put("phoneE164", phoneE164);
-            params.put("migrationId", migrationId);
-            params.put("operation", operation);
-            params.put("now", now);
-            sql.update(connection, "insert-register-attempt", params);
+            store.insert(connection, attemptId, phoneE164, migrationId, operation, now);
             return new Admission(attemptId, decision, null);
         });
     }
 
     /** Records how an admitted call ended: {@link #OK} or the Graph code. */
     public void recordOutcome(String attemptId, String outcome) {
-        sql.update("update-register-attempt-outcome", Map.of("attemptId", attemptId, "outcome", outcome));
+        store.recordOutcome(attemptId, outcome);
     }
 
     private static boolean isLock(String outcome) {

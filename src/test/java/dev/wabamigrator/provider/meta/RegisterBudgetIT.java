@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.store.RegisterAttemptStore;
+import dev.wabamigrator.store.Sql;
 import dev.wabamigrator.support.TestDatabase;
 import java.time.Clock;
 import java.time.Duration;
@@ -68,7 +69,7 @@ class RegisterBudgetIT {
             Sql sql = new Sql(dataSource);
             TestClock clock = new TestClock();
             Instant first = clock.instant();
-            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(WINDOW, 10, 0), clock);
+            RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(WINDOW, 10, 0), clock);
             for (int i = 0; i < 10; i++) {
                 RegisterAttempts.Admission admission = attempts.admit(PHONE, "m-" + i, RegisterAttempts.REGISTER);
                 assertThat(admission.allowed()).as("call %d", i + 1).isTrue();
@@ -77,7 +78,7 @@ class RegisterBudgetIT {
             }
 
             // a fresh instance (a restart, another migration of the number) reads the same rows
-            RegisterAttempts afterRestart = new RegisterAttempts(sql, new RegisterBudget(WINDOW, 10, 0), clock);
+            RegisterAttempts afterRestart = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(WINDOW, 10, 0), clock);
             RegisterAttempts.Admission eleventh = afterRestart.admit(PHONE, "m-new", RegisterAttempts.REGISTER);
 
             assertThat(eleventh.allowed()).isFalse();
@@ -95,7 +96,7 @@ class RegisterBudgetIT {
         try (HikariDataSource dataSource = migrated(kind)) {
             Sql sql = new Sql(dataSource);
             TestClock clock = new TestClock();
-            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(), clock);
+            RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(), clock);
             for (int i = 0; i < 9; i++) {
                 assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
                 clock.advance(Duration.ofHours(1));
@@ -116,7 +117,7 @@ class RegisterBudgetIT {
             Sql sql = new Sql(dataSource);
             TestClock clock = new TestClock();
             Instant lockedAt = clock.instant();
-            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(), clock);
+            RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(), clock);
             RegisterAttempts.Admission admission = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);
             attempts.recordOutcome(admission.attemptId(), "133016");
             clock.advance(Duration.ofHours(1));
@@ -138,7 +139,7 @@ class RegisterBudgetIT {
         try (HikariDataSource dataSource = migrated(kind)) {
             Sql sql = new Sql(dataSource);
             TestClock clock = new TestClock();
-            RegisterAttempts attempts = new RegisterAttempts(sql, new RegisterBudget(WINDOW, 3, 0), clock);
+            RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(WINDOW, 3, 0), clock);
             // admitted and sent, then the connection dropped or the process died: no outcome is ever recorded
             assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
             RegisterAttempts.Admission answered = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);

@@ -1,4 +1,4 @@
-package dev.wabamigrator.event;
+package dev.wabamigrator.outbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.event.EventTypes;
+import dev.wabamigrator.store.Outbox;
+import dev.wabamigrator.store.Sql;
 import dev.wabamigrator.support.KafkaClients;
 import dev.wabamigrator.support.KafkaClients.TopicLog;
 import dev.wabamigrator.support.KafkaTestBroker;
@@ -88,7 +90,7 @@ class OutboxFencingIT {
         private final ProducerTemplate template;
 
         Instance(String owner) {
-            publisher = new OutboxPublisher(sql, clock, owner, 100,
+            publisher = new OutboxPublisher(new Outbox(sql), clock, owner, 100,
                     new OutboxPublisher.Timing(LEASE, SEND_BOUND, CLOCK_MARGIN));
             camel.getComponent("kafka", KafkaComponent.class).getConfiguration()
                     .setBrokers(KafkaTestBroker.bootstrapServers());

@@ -1,4 +1,4 @@
-package dev.wabamigrator.event;
+package dev.wabamigrator.outbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

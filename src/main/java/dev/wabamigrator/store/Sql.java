@@ -1,4 +1,4 @@
-package dev.wabamigrator.engine;
+package dev.wabamigrator.store;
 
 import java.io.IOException;
 import java.io.InputStream;

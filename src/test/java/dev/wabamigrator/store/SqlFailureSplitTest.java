@@ -1,4 +1,4 @@
-package dev.wabamigrator.engine;
+package dev.wabamigrator.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

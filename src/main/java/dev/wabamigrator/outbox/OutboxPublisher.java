@@ -1,13 +1,11 @@
-package dev.wabamigrator.event;
+package dev.wabamigrator.outbox;
 
-import dev.wabamigrator.engine.Sql;
+import dev.wabamigrator.store.Outbox;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
@@ -59,10 +57,7 @@ public final class OutboxPublisher {
         }
     }
 
-    private record Held(String token, Instant until, List<Message> batch, List<Long> seqs) {
-    }
-
-    private final Sql sql;
+    private final Outbox outbox;
     private final Clock clock;
     private final String owner;
     private final int batchSize;
@@ -70,8 +65,8 @@ public final class OutboxPublisher {
     /** The token of the lease this instance holds, or null. Only the (synchronous) publishing route uses it. */
     private volatile String token;
 
-    public OutboxPublisher(Sql sql, Clock clock, String owner, int batchSize, Timing timing) {
-        this.sql = sql;
+    public OutboxPublisher(Outbox outbox, Clock clock, String owner, int batchSize, Timing timing) {
+        this.outbox = outbox;
         this.clock = clock;
         this.owner = owner;
         this.batchSize = batchSize;
@@ -86,23 +81,7 @@ public final class OutboxPublisher {
         Instant now = clock.instant();
         Instant until = now.plus(timing.lease());
         String current = token;
-        Held held = sql.inTransaction(connection -> {
-            String heldToken = current;
-            if (heldToken == null || sql.update(connection, "renew-lease", Map.of("name", LEASE, "owner", owner,
-                    "token", heldToken, "until", until)) == 0) {
-                heldToken = UUID.randomUUID().toString();
-                if (sql.update(connection, "acquire-lease", Map.of("name", LEASE, "owner", owner, "token", heldToken,
-                        "until", until, "now", now)) == 0) {
-                    return null;
-                }
-            }
-            List<Long> seqs = new ArrayList<>();
-            List<Message> batch = sql.query(connection, "find-unpublished-events", Map.of("limit", batchSize), row -> {
-                seqs.add(row.getLong("seq"));
-                return message(exchange, row.getString("kafka_key"), row.getString("payload"));
-            });
-            return new Held(heldToken, until, batch, seqs);
-        });
+        Outbox.Leased held = outbox.leaseAndRead(LEASE, owner, current, until, now, batchSize);
         if (held == null) {
             if (current != null) {
                 LOG.warn("outbox-publisher lease passed to another instance: this one stops publishing");
@@ -115,10 +94,16 @@ public final class OutboxPublisher {
             LOG.info("outbox-publisher lease taken by {}", owner);
         }
         token = held.token();
-        exchange.setProperty(SEQS, held.seqs());
+        List<Long> seqs = new ArrayList<>(held.events().size());
+        List<Message> batch = new ArrayList<>(held.events().size());
+        for (Outbox.Unpublished event : held.events()) {
+            seqs.add(event.seq());
+            batch.add(message(exchange, event.key(), event.payload()));
+        }
+        exchange.setProperty(SEQS, seqs);
         exchange.setProperty(TOKEN, held.token());
-        exchange.setProperty(HELD_UNTIL, held.until());
-        return held.batch();
+        exchange.setProperty(HELD_UNTIL, until);
+        return batch;
     }
 
     /**
@@ -149,16 +134,7 @@ public final class OutboxPublisher {
         List<Long> seqs = exchange.getProperty(SEQS, List.class);
         String batchToken = exchange.getProperty(TOKEN, String.class);
         Instant now = clock.instant();
-        int marked = sql.inTransaction(connection -> {
-            boolean current = !sql.query(connection, "lock-lease", Map.of("name", LEASE, "owner", owner,
-                    "token", batchToken), row -> row.getString("token")).isEmpty();
-            if (!current) {
-                return 0;
-            }
-            sql.batch(connection, "mark-event-published", seqs.stream().map(seq -> Map.<String, Object>of(
-                    "seq", seq, "now", now)).toList());
-            return seqs.size();
-        });
+        int marked = outbox.markPublished(LEASE, owner, batchToken, seqs, now) ? seqs.size() : 0;
         if (marked == 0 && !seqs.isEmpty()) {
             LOG.warn("outbox-publisher lease lost before {} published events were marked: the new holder sends"
                     + " them again (same event ids)", seqs.size());

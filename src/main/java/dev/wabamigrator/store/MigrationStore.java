@@ -1,0 +1,252 @@
+package dev.wabamigrator.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import dev.wabamigrator.engine.Awaiting;
+import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.MigrationState;
+import dev.wabamigrator.engine.SecretBox;
+import dev.wabamigrator.engine.UnreadableMigration;
+
+/** Reads and writes migration rows; every write is guarded by the row version. */
+public final class MigrationStore {
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() { };
+
+    private final Sql sql;
+    private final Outbox outbox;
+    private final SecretBox secretBox;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    public MigrationStore(Sql sql, SecretBox secretBox, ObjectMapper json, Clock clock) {
+        this.sql = sql;
+        this.outbox = new Outbox(sql);
+        this.secretBox = secretBox;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    public Sql sql() {
+        return sql;
+    }
+
+    /** The outbox, written in the same transactions as the rows. */
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    public Optional<Migration> find(Connection connection, String migrationId) throws SQLException {
+        return sql.query(connection, "find-migration", Map.of("migrationId", migrationId), this::map)
+                .stream().findFirst();
+    }
+
+    public Optional<Migration> find(String migrationId) {
+        return sql.inTransaction(connection -> find(connection, migrationId));
+    }
+
+    /** True when a row with this id exists, readable or not. */
+    public boolean exists(Connection connection, String migrationId) throws SQLException {
+        return !sql.query(connection, "find-migration", Map.of("migrationId", migrationId),
+                row -> row.getString("migration_id")).isEmpty();
+    }
+
+    /**
+     * The rows claimed with this token: each a {@link Migration}, or an {@link UnreadableMigration} for a row
+     * that cannot be read, so one bad row never hides the others.
+     */
+    public List<Object> findClaimed(Connection connection, String token) throws SQLException {
+        return sql.query(connection, "find-claimed-migrations", Map.of("token", token), row -> {
+            try {
+                return map(row);
+            } catch (UnreadableMigration unreadable) {
+                return unreadable;
+            }
+        });
+    }
+
+    /**
+     * Claims up to {@code limit} due migrations that nobody holds, for {@code owner} with {@code token} until
+     * {@code until}, and reads them back (see {@link #findClaimed}); one transaction.
+     */
+    public List<Object> claimDue(String owner, String token, Instant until, Instant now, int limit) {
+        return sql.inTransaction(connection -> {
+            int updated = sql.update(connection, "claim-due-migrations", Map.of("owner", owner, "token", token,
+                    "until", until, "now", now, "limit", limit));
+            return updated == 0 ? List.of() : findClaimed(connection, token);
+        });
+    }
+
+    /** Gives a claim back, if the row still carries its token. */
+    public void releaseClaim(String migrationId, String token) {
+        sql.update("release-claim", Map.of("migrationId", migrationId, "token", token));
+    }
+
+    /** Moves the lease end of the claims {@code owner} holds on these migrations to {@code until}. */
+    public void extendClaims(List<String> migrationIds, String owner, Instant until) {
+        sql.inTransaction(connection -> {
+            sql.batch(connection, "extend-claim", migrationIds.stream().map(id -> Map.<String, Object>of(
+                    "migrationId", id, "owner", owner, "until", until)).toList());
+            return null;
+        });
+    }
+
+    /**
+     * Sets an unreadable row aside for a person: AWAITING_INPUT / HUMAN_ACTION, nothing due, no claim. Guarded by
+     * the version it was read at; secrets, params and result stay as they are, so a repaired row can be resumed.
+     *
+     * @return false when the row changed meanwhile
+     */
+    public boolean setAside(Connection connection, UnreadableMigration row, String reason, String lastError, Instant now)
+            throws SQLException {
+        Map<String, Object> params = new HashMap<>();
+        params.put("migrationId", row.migrationId());
+        params.put("version", row.version());
+        params.put("awaitingReason", reason);
+        params.put("lastError", lastError);
+        params.put("now", now);
+        return sql.update(connection, "set-aside-unreadable-migration", params) == 1;
+    }
+
+    public Optional<String> findActiveByPhone(Connection connection, String phoneE164) throws SQLException {
+        return sql.query(connection, "find-active-migration-by-phone", Map.of("phoneE164", phoneE164),
+                row -> row.getString(1)).stream().findFirst();
+    }
+
+    /** True when a command with this id was applied or rejected already. */
+    public boolean isCommandProcessed(String commandId) {
+        return !sql.query("find-processed-command", Map.of("commandId", commandId), row -> row.getString(1)).isEmpty();
+    }
+
+    public void insert(Connection connection, Migration m, Instant now) throws SQLException {
+        Migration.Row row = m.row();
+        Map<String, Object> params = new HashMap<>();
+        params.put("migrationId", row.migrationId());
+        params.put("flow", row.flow());
+        params.put("countryCode", row.countryCode());
+        params.put("nationalNumber", row.nationalNumber());
+        params.put("phoneE164", row.phoneE164());
+        params.put("state", row.state().name());
+        params.put("step", row.step());
+        params.put("params", row.params().toString());
+        params.put("secrets", sealSecrets(row));
+        params.put("now", now);
+        sql.update(connection, "insert-migration", params);
+        m.inserted(now);
+    }
+
+    /**
+     * Writes the migration's current fields if nobody changed the row since it was read.
+     *
+     * @return false when the row moved on (another writer won); the caller's copy is then stale
+     */
+    public boolean update(Connection connection, Migration m, Instant now) throws SQLException {
+        Migration.Row row = m.row();
+        Map<String, Object> params = new HashMap<>();
+        params.put("migrationId", row.migrationId());
+        params.put("version", row.version());
+        params.put("state", row.state().name());
+        params.put("step", row.step());
+        params.put("attempt", row.attempt());
+        params.put("activePhone", row.state().isTerminal() ? null : row.phoneE164());
+        params.put("secrets", sealSecrets(row));
+        params.put("result", row.result().toString());
+        params.put("awaiting", row.awaiting() == null ? null : row.awaiting().name());
+        params.put("awaitingReason", row.awaitingReason());
+        params.put("expiresAt", row.expiresAt());
+        params.put("lastError", row.lastError());
+        params.put("pendingCall", row.pendingCall());
+        params.put("nextAttemptAt", row.nextAttemptAt());
+        params.put("claimOwner", row.claimOwner());
+        params.put("claimToken", row.claimToken());
+        params.put("claimedUntil", row.claimedUntil());
+        params.put("now", now);
+        if (sql.update(connection, "update-migration", params) == 1) {
+            m.updated();
+            return true;
+        }
+        return false;
+    }
+
+    /** Seals under the current key on every write, so a row read under a previous key moves to the current one. */
+    private String sealSecrets(Migration.Row row) {
+        if (row.secrets().isEmpty()) {
+            return null;
+        }
+        try {
+            return secretBox.encrypt(json.writeValueAsString(row.secrets()), row.migrationId());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * One row as a {@link Migration}.
+     *
+     * @throws UnreadableMigration when a column holds what this version cannot read (secrets under another key,
+     *                             bad JSON, an unknown state): the caller decides what to do with such a row
+     */
+    private Migration map(ResultSet row) throws SQLException {
+        Columns read = new Columns(row.getString("migration_id"), row.getString("flow"), row.getString("country_code"),
+                row.getString("national_number"), row.getString("phone_e164"), row.getString("step"),
+                row.getInt("attempt"), row.getLong("version"));
+        MigrationState state = read.readable("state", () -> MigrationState.valueOf(row.getString("state")));
+        ObjectNode params = read.readable("params", () -> jsonObject(row.getString("params")));
+        ObjectNode result = read.readable("result", () -> jsonObject(row.getString("result")));
+        String sealed = row.getString("secrets");
+        Map<String, String> secrets = sealed == null ? Map.of() : read.readable("secrets",
+                () -> json.readValue(secretBox.decrypt(sealed, read.migrationId()), STRING_MAP));
+        String awaiting = row.getString("awaiting");
+        Awaiting awaitingKind = awaiting == null ? null : read.readable("awaiting", () -> Awaiting.valueOf(awaiting));
+        return Migration.of(new Migration.Row(read.migrationId(), read.flow(), read.countryCode(),
+                read.nationalNumber(), read.phoneE164(), state, read.step(), read.attempt(), params, secrets, result,
+                awaitingKind, row.getString("awaiting_reason"), Sql.instant(row, "expires_at"),
+                row.getString("last_error"), row.getString("pending_call"), Sql.instant(row, "next_attempt_at"),
+                row.getString("claim_owner"), row.getString("claim_token"), Sql.instant(row, "claimed_until"),
+                read.version()), clock);
+    }
+
+    /** The plain columns, read first: they name the row when another column cannot be read. */
+    private record Columns(String migrationId, String flow, String countryCode, String nationalNumber,
+                           String phoneE164, String step, int attempt, long version) {
+
+        /** Reads one column's value; what cannot be read becomes an {@link UnreadableMigration} naming the column. */
+        <T> T readable(String column, ColumnReader<T> reader) throws SQLException {
+            try {
+                return reader.read();
+            } catch (SQLException e) {
+                throw e;
+            } catch (Exception e) {
+                // the message names the column and the kind of failure only: a decryption error may not say more
+                String problem = "secrets".equals(column) ? "secrets cannot be decrypted (was SECRETS_KEY changed?)"
+                        : column + " cannot be read (" + e.getClass().getSimpleName() + ")";
+                throw new UnreadableMigration(migrationId, flow, countryCode, nationalNumber, phoneE164, step,
+                        attempt, version, problem);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface ColumnReader<T> {
+        T read() throws Exception;
+    }
+
+    private ObjectNode jsonObject(String text) throws JsonProcessingException {
+        JsonNode node = text == null ? null : json.readTree(text);
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        return (ObjectNode) node;
+    }
+}
