@@ -7,8 +7,8 @@ import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.provider.alibaba.AlibabaChatappSteps;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier;
-import dev.wabamigrator.provider.alibaba.CamsClient;
-import dev.wabamigrator.provider.meta.GraphClient;
+import dev.wabamigrator.provider.alibaba.CamsRequests;
+import dev.wabamigrator.provider.meta.GraphRequests;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier;
 import dev.wabamigrator.provider.meta.MetaSteps;
 import dev.wabamigrator.provider.meta.RegisterAttempts;
@@ -26,8 +26,8 @@ import org.apache.camel.spi.Registry;
 import org.apache.camel.support.CamelContextHelper;
 
 /**
- * The providers: the cams client with its pacer and pause, the Graph API client with its register budget and usage
- * pacing, and each flow's step beans. Needs the engine's beans.
+ * The providers: the cams requests with their pacer and pause, the Graph API requests with their register budget and
+ * usage pacing (the call routes send them), and each flow's step beans. Needs the engine's beans.
  */
 public final class ProvidersConfiguration implements CamelConfiguration {
     @PropertyInject("app.provider.alibaba.max-calls-per-second")
@@ -78,7 +78,7 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
 
         AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
-        registry.bind("camsClient", new CamsClient(URI.create(settings.require("app.provider.alibaba.endpoint")),
+        registry.bind("camsRequests", new CamsRequests(URI.create(settings.require("app.provider.alibaba.endpoint")),
                 settings.get("app.provider.alibaba.access-key-id", ""),
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
                 new RatePacer(clock, camsMaxCallsPerSecond), codeWait, pauses, clock));
@@ -91,10 +91,10 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         UsageHeaders usageHeaders = new UsageHeaders(usageSlowDownAtPercent, usagePauseAtPercent,
                 Duration.ofMillis(usageDefaultPauseMs), Duration.ofMillis(usageMaxSlowDownDelayMs));
         registry.bind("registerAttempts", registerAttempts);
-        registry.bind("graphClient", new GraphClient(new GraphClient.Api(graphVersion.strip(),
+        registry.bind("graphRequests", new GraphRequests(new GraphRequests.Api(graphVersion.strip(),
                 settings.get("app.provider.meta.app-id", ""), settings.get("app.provider.meta.system-user-token", ""),
                 settings.get("app.provider.meta.app-secret", "")), new MetaErrorClassifier(),
-                new GraphClient.Pacing(usageHeaders, Duration.ofMillis(usageMaxInRoutePauseMs),
+                new GraphRequests.Pacing(usageHeaders, Duration.ofMillis(usageMaxInRoutePauseMs),
                         Duration.ofMillis(usageMaxRegainWaitMs)),
                 registerAttempts, codeWait, clock));
         registry.bind("metaSteps", new MetaSteps(retryPolicy, codeWait, new MetaSteps.Acceptance(

@@ -3,7 +3,7 @@ package dev.wabamigrator.provider.meta;
 /**
  * The Graph API calls of the META_MPS and META_CLASSIC flows (provider-apis.md §2.2–2.5): method, the edge after
  * the object id, and which bearer token goes with it. A step route names its call in the exchange property
- * {@value #PROPERTY}; {@link GraphClient} builds the request from the migration.
+ * {@value #PROPERTY}; {@link GraphRequests} builds the request from the migration.
  */
 public enum GraphCall {
     /** {@code POST /{sourceWabaId}/set_solution_migration_intent {app_id}}. */

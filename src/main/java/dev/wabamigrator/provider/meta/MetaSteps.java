@@ -19,7 +19,7 @@ import org.apache.camel.Exchange;
 
 /**
  * What each META_MPS and META_CLASSIC step makes of its Graph answer (bean {@code metaSteps}). An answer that is
- * already a {@link StepOutcome} (the call was given up on after redeliveries, or {@link GraphClient#admit} held
+ * already a {@link StepOutcome} (the call was given up on after redeliveries, or {@link GraphRequests#admit} held
  * it back) passes through unchanged, except where a step says otherwise.
  *
  * <p>Auto-fixes (provider-apis.md §2.10): a business token refused with 190 is fetched again once per step; a
@@ -148,11 +148,11 @@ public final class MetaSteps {
             }
             String resume = m.secret(RESUME_AFTER_TOKEN);
             if (resume == null) {
-                return new StepOutcome.Succeeded(Map.of(), null, Map.of(GraphClient.BUSINESS_TOKEN, token));
+                return new StepOutcome.Succeeded(Map.of(), null, Map.of(GraphRequests.BUSINESS_TOKEN, token));
             }
             m.forgetSecret(RESUME_AFTER_TOKEN);
             return new StepOutcome.Succeeded(Map.of(), resume,
-                    Map.of(GraphClient.BUSINESS_TOKEN, token, TOKEN_REFETCHED_FOR, resume));
+                    Map.of(GraphRequests.BUSINESS_TOKEN, token, TOKEN_REFETCHED_FOR, resume));
         });
     }
 
@@ -217,7 +217,7 @@ public final class MetaSteps {
             JsonNode number = findNumber(m, r.body());
             if (number == null || number.path("id").asText("").isEmpty()) {
                 return needsHuman("NUMBER_NOT_LISTED", "Graph says +" + m.getPhoneE164() + " is already in "
-                        + "destination WABA " + GraphClient.destinationWaba(m) + " (2388012) but does not list it "
+                        + "destination WABA " + GraphRequests.destinationWaba(m) + " (2388012) but does not list it "
                         + "there; check in WhatsApp Manager, then resume");
             }
             return StepOutcome.succeeded(Map.of("phoneNumberId", number.path("id").asText()));
@@ -236,7 +236,7 @@ public final class MetaSteps {
         JsonNode number = findNumber(m, r.body());
         if (number == null || number.path("id").asText("").isEmpty()) {
             return sendAgain(m, "+" + m.getPhoneE164() + " is not listed in destination WABA "
-                    + GraphClient.destinationWaba(m));
+                    + GraphRequests.destinationWaba(m));
         }
         SendsInDoubt.forget(m);
         return StepOutcome.succeeded(Map.of("phoneNumberId", number.path("id").asText()));
@@ -246,7 +246,7 @@ public final class MetaSteps {
 
     /** Before the first page: no cursor yet. */
     public void startPaging(Exchange exchange) {
-        exchange.removeProperty(GraphClient.PAGE_AFTER);
+        exchange.removeProperty(GraphRequests.PAGE_AFTER);
         exchange.setProperty(PAGES_READ, 0);
         exchange.setProperty(PAGING, true);
     }
@@ -273,10 +273,10 @@ public final class MetaSteps {
             after = null;
         }
         if (after == null) {
-            exchange.removeProperty(GraphClient.PAGE_AFTER);
+            exchange.removeProperty(GraphRequests.PAGE_AFTER);
             exchange.setProperty(PAGING, false);
         } else {
-            exchange.setProperty(GraphClient.PAGE_AFTER, after);
+            exchange.setProperty(GraphRequests.PAGE_AFTER, after);
         }
     }
 

@@ -130,7 +130,7 @@ class MetaGraphRequestShapeIT {
                 .withQueryParam("fields", equalTo("id,status,destination_waba,solution,waba"))
                 .withHeader("Authorization", equalTo(SYSTEM)));
         verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/2220010/system_user_access_tokens"))
-                .withQueryParam("appsecret_proof", equalTo(GraphClient.appSecretProof(APP_SECRET, SYSTEM_TOKEN)))
+                .withQueryParam("appsecret_proof", equalTo(GraphRequests.appSecretProof(APP_SECRET, SYSTEM_TOKEN)))
                 .withQueryParam("fetch_only", equalTo("true"))
                 .withHeader("Authorization", equalTo(SYSTEM)));
         verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/3330010/subscribed_apps"))

@@ -19,11 +19,12 @@ import org.apache.camel.Message;
 import org.apache.camel.component.http.HttpMethods;
 
 /**
- * One cams call for the route segment {@code alibaba-cams-call}: the operation's parameters from the migration,
- * V3-signed headers (fresh date and nonce on every attempt), pacing to the per-operation limit, and the
- * classification of the answer. Transient failures are thrown, so the step's error handler repeats the whole call.
+ * What the route segment {@code alibaba-cams-call} (bean {@code camsRequests}) needs around the one cams call it
+ * sends; this class sends nothing itself: the operation's parameters from the migration, V3-signed headers (fresh
+ * date and nonce on every attempt), pacing to the per-operation limit, and the classification of the answer.
+ * Transient failures are thrown, so the step's error handler repeats the whole call.
  */
-public final class CamsClient {
+public final class CamsRequests {
     public static final String OPERATION_HEADER = "camsOperation";
     public static final String RESPONSE_PROPERTY = "camsResponse";
 
@@ -47,8 +48,8 @@ public final class CamsClient {
     private final Clock clock;
     private final Acs3Signer signer = new Acs3Signer();
 
-    public CamsClient(URI endpoint, String accessKeyId, String accessKeySecret, AlibabaErrorClassifier classifier,
-                      RatePacer pacer, CodeWait codeWait, ProviderPauses pauses, Clock clock) {
+    public CamsRequests(URI endpoint, String accessKeyId, String accessKeySecret, AlibabaErrorClassifier classifier,
+                        RatePacer pacer, CodeWait codeWait, ProviderPauses pauses, Clock clock) {
         this.endpoint = endpoint;
         this.accessKeyId = accessKeyId;
         this.accessKeySecret = accessKeySecret;

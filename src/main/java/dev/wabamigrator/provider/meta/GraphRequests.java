@@ -34,18 +34,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Graph API call for the route segment {@code meta-graph-call} (bean {@code graphClient}): whether it may go
- * now ({@link #admit}: usage pauses that are too long for the route, and the persisted register budget), how long
- * to hold it in the route ({@link #pace}), the request ({@link #prepare}: path with the API version, bearer token,
- * JSON body, {@code appsecret_proof} for the token fetch) and the classification of the answer ({@link #classify}).
+ * What the route segment {@code meta-graph-call} (bean {@code graphRequests}) needs around the one Graph API call it
+ * sends; this class sends nothing itself. Whether the call may go now ({@link #admit}: usage pauses that are too
+ * long for the route, and the persisted register budget), how long to hold it in the route ({@link #pace}), the
+ * request ({@link #prepare}: path with the API version, bearer token, JSON body, {@code appsecret_proof} for the
+ * token fetch) and the classification of the answer ({@link #classify}).
  * A transient failure is thrown, so the step's error handler repeats the whole call.
  *
  * <p>Usage headers ({@code X-App-Usage}, {@code X-Business-Use-Case-Usage}) of every answer set a pause for the
- * app and for each business object they name; the next call to that app or object waits it out, so the client
- * slows down before Meta refuses.
+ * app and for each business object they name; the next call to that app or object waits it out, so the calls
+ * slow down before Meta refuses.
  */
-public final class GraphClient {
-    private static final Logger LOG = LoggerFactory.getLogger(GraphClient.class);
+public final class GraphRequests {
+    private static final Logger LOG = LoggerFactory.getLogger(GraphRequests.class);
 
     /** The migration's secret that holds the customer's business token (META_MPS). */
     public static final String BUSINESS_TOKEN = "businessToken";
@@ -85,8 +86,8 @@ public final class GraphClient {
     private final Clock clock;
     private final Map<String, Pause> pauses = new ConcurrentHashMap<>();
 
-    public GraphClient(Api api, MetaErrorClassifier classifier, Pacing pacing, RegisterAttempts registerAttempts,
-                       CodeWait codeWait, Clock clock) {
+    public GraphRequests(Api api, MetaErrorClassifier classifier, Pacing pacing, RegisterAttempts registerAttempts,
+                         CodeWait codeWait, Clock clock) {
         this.api = api;
         this.classifier = classifier;
         this.pacing = pacing;

@@ -18,13 +18,13 @@ import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The Graph client's own decisions: usage-header pacing, capped waits, classification of answers. */
-class GraphClientTest {
+/** What GraphRequests decides on its own: usage-header pacing, capped waits, classification of answers. */
+class GraphRequestsTest {
     private static final Instant NOW = Instant.parse("2026-03-01T10:00:00Z");
 
     private final CamelContext context = new DefaultCamelContext();
-    private final GraphClient client = new GraphClient(new GraphClient.Api("v25.0", "app", "system", "secret"),
-            new MetaErrorClassifier(), new GraphClient.Pacing(new UsageHeaders(), Duration.ofSeconds(2),
+    private final GraphRequests requests = new GraphRequests(new GraphRequests.Api("v25.0", "app", "system", "secret"),
+            new MetaErrorClassifier(), new GraphRequests.Pacing(new UsageHeaders(), Duration.ofSeconds(2),
                     Duration.ofMinutes(60)), null, null, Clock.fixed(NOW, ZoneOffset.UTC));
 
     @AfterEach
@@ -55,37 +55,37 @@ class GraphClientTest {
 
     @Test
     void should_send_the_next_call_at_once_while_usage_is_low() {
-        client.classify(answer(200, "{\"id\":\"1\"}", "{\"call_count\":10,\"total_cputime\":2,\"total_time\":4}", null));
+        requests.classify(answer(200, "{\"id\":\"1\"}", "{\"call_count\":10,\"total_cputime\":2,\"total_time\":4}", null));
 
         Exchange next = nextCall();
-        client.admit(next, null);
+        requests.admit(next, null);
 
-        assertThat(next.getProperty(GraphClient.HELD_BACK)).isNull();
-        assertThat(client.pace(next)).isZero();
+        assertThat(next.getProperty(GraphRequests.HELD_BACK)).isNull();
+        assertThat(requests.pace(next)).isZero();
     }
 
     @Test
     void should_space_out_calls_in_the_route_once_usage_passes_the_slow_down_threshold() {
         Exchange answer = answer(200, "{\"id\":\"1\"}", "{\"call_count\":82,\"total_cputime\":2,\"total_time\":4}", null);
-        GraphResult result = client.classify(answer);
+        GraphResult result = requests.classify(answer);
 
         Exchange next = nextCall();
-        client.admit(next, null);
+        requests.admit(next, null);
 
         assertThat(result.success()).isTrue();
         assertThat(answer.getMessage().getHeader("Authorization")).as("the token leaves the exchange").isNull();
-        assertThat(next.getProperty(GraphClient.HELD_BACK)).isNull();
-        assertThat(client.pace(next)).isBetween(1L, 2000L);
+        assertThat(next.getProperty(GraphRequests.HELD_BACK)).isNull();
+        assertThat(requests.pace(next)).isBetween(1L, 2000L);
     }
 
     @Test
     void should_park_the_next_call_until_meta_says_access_returns_when_usage_reaches_the_pause_threshold() {
-        client.classify(answer(200, "{\"id\":\"1\"}", "{\"call_count\":96,\"total_cputime\":2,\"total_time\":4}", null));
+        requests.classify(answer(200, "{\"id\":\"1\"}", "{\"call_count\":96,\"total_cputime\":2,\"total_time\":4}", null));
 
         Exchange next = nextCall();
-        client.admit(next, null);
+        requests.admit(next, null);
 
-        StepOutcome.RetryLater later = next.getProperty(GraphClient.HELD_BACK, StepOutcome.RetryLater.class);
+        StepOutcome.RetryLater later = next.getProperty(GraphRequests.HELD_BACK, StepOutcome.RetryLater.class);
         assertThat(later).isNotNull();
         assertThat(later.at()).isEqualTo(NOW.plus(UsageHeaders.DEFAULT_PAUSE));
         assertThat(later.error().errorClass()).isEqualTo(ErrorClass.RATE_LIMITED);
@@ -96,7 +96,7 @@ class GraphClientTest {
     void should_cap_the_wait_meta_estimates_for_a_rate_limit() {
         String buc = "{\"111\":[{\"type\":\"whatsapp_business_management\",\"call_count\":100,"
                 + "\"estimated_time_to_regain_access\":600}]}";
-        GraphResult result = client.classify(answer(400, "{\"error\":{\"message\":\"(#80007) Rate limit issues\","
+        GraphResult result = requests.classify(answer(400, "{\"error\":{\"message\":\"(#80007) Rate limit issues\","
                 + "\"type\":\"OAuthException\",\"code\":80007,\"fbtrace_id\":\"Atrace\"}}", null, buc));
 
         assertThat(result.error().errorClass()).isEqualTo(ErrorClass.RATE_LIMITED);
@@ -106,15 +106,15 @@ class GraphClientTest {
 
     @Test
     void should_throw_transient_failures_so_the_whole_call_is_redelivered() {
-        assertThatThrownBy(() -> client.classify(answer(503, "<html>503 Service Unavailable</html>", null, null)))
+        assertThatThrownBy(() -> requests.classify(answer(503, "<html>503 Service Unavailable</html>", null, null)))
                 .isInstanceOf(TransientProviderException.class).hasMessageContaining("HTTP_503");
-        assertThatThrownBy(() -> client.classify(answer(200, "{\"id\":", null, null)))
+        assertThatThrownBy(() -> requests.classify(answer(200, "{\"id\":", null, null)))
                 .isInstanceOf(TransientProviderException.class).hasMessageContaining("MALFORMED_RESPONSE");
     }
 
     @Test
     void should_prove_the_app_secret_as_graph_expects() {
-        assertThat(GraphClient.appSecretProof(MetaSandbox.APP_SECRET, MetaSandbox.SYSTEM_TOKEN))
+        assertThat(GraphRequests.appSecretProof(MetaSandbox.APP_SECRET, MetaSandbox.SYSTEM_TOKEN))
                 .isEqualTo(MetaSandbox.appSecretProof(MetaSandbox.APP_SECRET, MetaSandbox.SYSTEM_TOKEN))
                 .hasSize(64);
     }
