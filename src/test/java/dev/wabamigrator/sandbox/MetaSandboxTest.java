@@ -3,6 +3,7 @@ package dev.wabamigrator.sandbox;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.engine.ErrorClass;
+import dev.wabamigrator.provider.meta.GraphCall;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.Result;
@@ -148,8 +149,8 @@ class MetaSandboxTest {
         }
     }
 
-    private Result classify(String op, Resp r) {
-        return classifier.classifyWithHeaders(op, r.status(), r.body(), r.headers());
+    private Result classify(GraphCall call, Resp r) {
+        return classifier.classifyWithHeaders(call, r.status(), r.body(), r.headers());
     }
 
     private static Map<String, String> registerBody(String pin) {
@@ -226,11 +227,11 @@ class MetaSandboxTest {
         assertThat(numbers.json().path("data").get(0).path("display_phone_number").asText()).contains("6505551234");
 
         Resp migrated = postJson("/" + dest + "/phone_numbers", token, migrateBody("1", "6505551234"));
-        assertThat(classify("migrate-number", migrated).isSuccess()).as(migrated.body()).isTrue();
+        assertThat(classify(GraphCall.MIGRATE_NUMBER, migrated).isSuccess()).as(migrated.body()).isTrue();
         String phoneId = migrated.json().path("id").asText();
 
         Resp registered = postJson("/" + phoneId + "/register", token, registerBody("123456"));
-        assertThat(classify("register", registered).isSuccess()).as(registered.body()).isTrue();
+        assertThat(classify(GraphCall.REGISTER, registered).isSuccess()).as(registered.body()).isTrue();
 
         assertThat(get("/" + phoneId + "?fields=status", token).json().path("status").asText()).isEqualTo("CONNECTED");
         assertThat(get("/111/phone_numbers?fields=status", token).json().path("data").get(0).path("status").asText())
@@ -251,7 +252,7 @@ class MetaSandboxTest {
         String phoneId = migrated.json().path("id").asText();
 
         Resp early = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("654321"));
-        Result notVerified = classify("register", early);
+        Result notVerified = classify(GraphCall.REGISTER, early);
         assertThat(early.code()).isEqualTo(133006);
         assertThat(notVerified.error().errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
         assertThat(notVerified.autoFix()).isEqualTo(AutoFix.REQUEST_CODE);
@@ -269,7 +270,7 @@ class MetaSandboxTest {
                 .asBoolean()).isTrue();
 
         Resp registered = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("654321"));
-        assertThat(classify("register", registered).isSuccess()).as(registered.body()).isTrue();
+        assertThat(classify(GraphCall.REGISTER, registered).isSuccess()).as(registered.body()).isTrue();
         assertThat(get("/333/phone_numbers?fields=status,code_verification_status", SYSTEM_TOKEN).json().path("data").get(0)
                 .path("code_verification_status").asText()).isEqualTo("VERIFIED");
         assertThat(controls.calls(MetaSandbox.Ops.REGISTER, "5511987654321")).isEqualTo(2);
@@ -285,7 +286,7 @@ class MetaSandboxTest {
         assertThat(none.errorText("fbtrace_id")).isNotBlank();
         Resp bogus = get("/111/phone_numbers", "not-a-token");
         assertThat(bogus.status()).isEqualTo(401);
-        assertThat(classify("check-number", bogus).error().code()).isEqualTo("190");
+        assertThat(classify(GraphCall.LIST_SOURCE_NUMBERS, bogus).error().code()).isEqualTo("190");
 
         Resp badProof = postForm("/222/system_user_access_tokens?appsecret_proof=deadbeef&fetch_only=true", SYSTEM_TOKEN, Map.of());
         assertThat(badProof.errorText("message")).contains("appsecret_proof");
@@ -298,7 +299,7 @@ class MetaSandboxTest {
         Resp malformed = send(graph("/111/set_solution_migration_intent", SYSTEM_TOKEN)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"app_id\":")).build());
         assertThat(malformed.status()).isEqualTo(400);
-        assertThat(classify("tag-intent", malformed).error().errorClass()).isEqualTo(ErrorClass.PERMANENT);
+        assertThat(classify(GraphCall.TAG_INTENT, malformed).error().errorClass()).isEqualTo(ErrorClass.PERMANENT);
 
         Resp wrongApp = postJson("/111/set_solution_migration_intent", SYSTEM_TOKEN, Map.of("app_id", "someone-else"));
         assertThat(wrongApp.code()).isEqualTo(100);
@@ -308,7 +309,7 @@ class MetaSandboxTest {
         String dest = acceptedDestination(tagIntent("111"));
         Resp systemOnCustomerWaba = postJson("/" + dest + "/subscribed_apps", SYSTEM_TOKEN, Map.of());
         assertThat(systemOnCustomerWaba.code()).isEqualTo(200);
-        assertThat(classify("subscribe-webhooks", systemOnCustomerWaba).error().errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
+        assertThat(classify(GraphCall.SUBSCRIBE_APPS, systemOnCustomerWaba).error().errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
     }
 
     @Test
@@ -318,7 +319,7 @@ class MetaSandboxTest {
         String token = businessToken("222");
         Resp r = postJson("/" + dest + "/phone_numbers", token, migrateBody("1", "6505550000"));
         assertThat(r.subcode()).isEqualTo(2388103);
-        Result c = classify("migrate-number", r);
+        Result c = classify(GraphCall.MIGRATE_NUMBER, r);
         assertThat(c.error().errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
         assertThat(c.autoFix()).isEqualTo(AutoFix.SUBSCRIBE_APPS);
 
@@ -326,14 +327,14 @@ class MetaSandboxTest {
         Resp ok = postJson("/" + dest + "/phone_numbers", token, migrateBody("1", "6505550000"));
         assertThat(ok.status()).isEqualTo(200);
         Resp again = postJson("/" + dest + "/phone_numbers", token, migrateBody("1", "6505550000"));
-        assertThat(classify("migrate-number", again).isAlreadyDone()).as("same number twice").isTrue();
+        assertThat(classify(GraphCall.MIGRATE_NUMBER, again).isAlreadyDone()).as("same number twice").isTrue();
 
         Resp unknown = postJson("/999999/register", token, registerBody("123456"));
         assertThat(unknown.code()).isEqualTo(100);
         assertThat(unknown.subcode()).isEqualTo(33);
 
         Resp plus = postJson("/" + dest + "/phone_numbers", token, migrateBody("1", "+16505550001"));
-        assertThat(classify("migrate-number", plus).error().errorClass()).isEqualTo(ErrorClass.PERMANENT);
+        assertThat(classify(GraphCall.MIGRATE_NUMBER, plus).error().errorClass()).isEqualTo(ErrorClass.PERMANENT);
         Resp badPin = postJson("/" + ok.json().path("id").asText() + "/register", token, registerBody("12"));
         assertThat(badPin.code()).isEqualTo(100);
     }
@@ -352,7 +353,7 @@ class MetaSandboxTest {
         }
         Resp eleventh = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("111111"));
         assertThat(eleventh.code()).isEqualTo(133016);
-        Result c = classify("register", eleventh);
+        Result c = classify(GraphCall.REGISTER, eleventh);
         assertThat(c.error().errorClass()).isEqualTo(ErrorClass.RATE_LIMITED);
         assertThat(c.error().retryAfter()).isEqualTo(Duration.ofHours(72));
 
@@ -406,7 +407,7 @@ class MetaSandboxTest {
         String phoneId = classicNumber("1", "6505551003");
         Resp r = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456"));
         assertThat(r.code()).isEqualTo(133005);
-        Result c = classify("register", r);
+        Result c = classify(GraphCall.REGISTER, r);
         assertThat(c.error().errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
         assertThat(c.blocksRegister()).isTrue();
         assertThat(c.error().traceId()).isEqualTo(r.errorText("fbtrace_id"));
@@ -422,7 +423,7 @@ class MetaSandboxTest {
         Resp r = postForm("/333/phone_numbers", SYSTEM_TOKEN,
                 Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505551004"));
         assertThat(r.subcode()).isEqualTo(2388012);
-        assertThat(classify("migrate-number", r).isAlreadyDone()).isTrue();
+        assertThat(classify(GraphCall.MIGRATE_NUMBER, r).isAlreadyDone()).isTrue();
         JsonNode listed = get("/333/phone_numbers?fields=display_phone_number,status", SYSTEM_TOKEN).json().path("data");
         assertThat(listed.size()).isEqualTo(1);
         assertThat(listed.get(0).path("display_phone_number").asText()).contains("6505551004");
@@ -436,7 +437,7 @@ class MetaSandboxTest {
                 Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505551005"));
         assertThat(first.code()).isEqualTo(80007);
         assertThat(first.header("X-Business-Use-Case-Usage")).contains("estimated_time_to_regain_access");
-        Result c = classify("migrate-number", first);
+        Result c = classify(GraphCall.MIGRATE_NUMBER, first);
         assertThat(c.error().errorClass()).isEqualTo(ErrorClass.RATE_LIMITED);
         assertThat(c.error().retryAfter()).isEqualTo(Duration.ofMinutes(3));
         assertThat(new UsageHeaders().pauseBeforeNextCall(first.headers())).isEqualTo(Duration.ofMinutes(3));
@@ -451,7 +452,7 @@ class MetaSandboxTest {
         start();
         Map<String, String> body = Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505551006");
         Resp r = postForm("/333/phone_numbers", SYSTEM_TOKEN, body);
-        Result c = classify("migrate-number", r);
+        Result c = classify(GraphCall.MIGRATE_NUMBER, r);
         assertThat(c.rule()).isEqualTo("two-step-enabled");
         assertThat(c.error().errorClass()).isEqualTo(ErrorClass.NEEDS_HUMAN);
         assertThat(postForm("/333/phone_numbers", SYSTEM_TOKEN, body).errorText("error_user_msg"))
@@ -469,7 +470,7 @@ class MetaSandboxTest {
         String token = businessToken("222");
         Resp r = postJson("/" + dest + "/subscribed_apps", token, Map.of());
         assertThat(r.status()).isEqualTo(401);
-        Result c = classify("subscribe-webhooks", r);
+        Result c = classify(GraphCall.SUBSCRIBE_APPS, r);
         assertThat(MetaErrorClassifier.isTokenExpired(c.error())).isTrue();
         assertThat(c.autoFix()).isEqualTo(AutoFix.REFETCH_TOKEN);
 
@@ -486,10 +487,10 @@ class MetaSandboxTest {
         String phoneId = classicNumber("1", "6505551008");
         Resp first = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456"));
         assertThat(first.status()).isEqualTo(503);
-        assertThat(classify("register", first).error().errorClass()).isEqualTo(ErrorClass.TRANSIENT);
+        assertThat(classify(GraphCall.REGISTER, first).error().errorClass()).isEqualTo(ErrorClass.TRANSIENT);
         Resp second = postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456"));
         assertThat(second.status()).isEqualTo(500);
-        assertThat(classify("register", second).error().errorClass()).isEqualTo(ErrorClass.TRANSIENT);
+        assertThat(classify(GraphCall.REGISTER, second).error().errorClass()).isEqualTo(ErrorClass.TRANSIENT);
         assertThat(postForm("/" + phoneId + "/register", SYSTEM_TOKEN, registerBody("123456")).status()).isEqualTo(200);
         assertThat(controls.calls(MetaSandbox.Ops.REGISTER, phoneId)).isEqualTo(3);
     }
@@ -587,7 +588,7 @@ class MetaSandboxTest {
     void should_need_subscribed_apps_on_a_bsp_destination_for_pattern_1010() throws IOException {
         start();
         Map<String, String> body = Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505551010");
-        Result c = classify("meta-classic-migrate-number", postForm("/333/phone_numbers", SYSTEM_TOKEN, body));
+        Result c = classify(GraphCall.MIGRATE_NUMBER, postForm("/333/phone_numbers", SYSTEM_TOKEN, body));
         assertThat(c.autoFix()).isEqualTo(AutoFix.SUBSCRIBE_APPS);
         postForm("/333/subscribed_apps", SYSTEM_TOKEN, Map.of());
         assertThat(postForm("/333/phone_numbers", SYSTEM_TOKEN, body).status()).isEqualTo(200);
@@ -599,7 +600,7 @@ class MetaSandboxTest {
         String phoneId = postForm("/333/phone_numbers", SYSTEM_TOKEN,
                 Map.of("migrate_phone_number", "true", "cc", "1", "phone_number", "6505551011")).json().path("id").asText();
         Resp r = postForm("/" + phoneId + "/request_code", SYSTEM_TOKEN, Map.of("code_method", "SMS", "language", "en_US"));
-        Result c = classify("request-code", r);
+        Result c = classify(GraphCall.REQUEST_CODE, r);
         assertThat(c.error().errorClass()).isEqualTo(ErrorClass.RATE_LIMITED);
         assertThat(c.error().retryAfter()).isEqualTo(Duration.ofHours(1));
         assertThat(postForm("/" + phoneId + "/request_code", SYSTEM_TOKEN, Map.of("code_method", "SMS", "language", "en_US"))

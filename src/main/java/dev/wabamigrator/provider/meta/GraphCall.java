@@ -3,33 +3,34 @@ package dev.wabamigrator.provider.meta;
 /**
  * The Graph API calls of the META_MPS and META_CLASSIC flows (provider-apis.md §2.2–2.5): method, the edge after
  * the object id, and which bearer token goes with it. A step route names its call in the exchange property
- * {@value #PROPERTY}; {@link GraphRequests} builds the request from the migration.
+ * {@value #PROPERTY}; {@link GraphRequests} builds the request from the migration, and {@link MetaErrorClassifier}
+ * reads the answer by the same name (Graph's 2388xxx subcodes mean different things on different calls).
  */
 public enum GraphCall {
     /** {@code POST /{sourceWabaId}/set_solution_migration_intent {app_id}}. */
-    TAG_INTENT("POST", "set_solution_migration_intent", Token.SYSTEM, "tag-intent"),
+    TAG_INTENT("POST", "set_solution_migration_intent", Token.SYSTEM),
     /** {@code GET /{intentId}?fields=id,status,destination_waba,solution,waba}. */
-    GET_INTENT("GET", null, Token.SYSTEM, "await-acceptance"),
+    GET_INTENT("GET", null, Token.SYSTEM),
     /** {@code POST /{businessPortfolioId}/system_user_access_tokens?appsecret_proof=…&fetch_only=true}. */
-    FETCH_BUSINESS_TOKEN("POST", "system_user_access_tokens", Token.SYSTEM, "fetch-business-token"),
+    FETCH_BUSINESS_TOKEN("POST", "system_user_access_tokens", Token.SYSTEM),
     /** {@code POST /{destinationWabaId}/subscribed_apps}. */
-    SUBSCRIBE_APPS("POST", "subscribed_apps", Token.BUSINESS, "subscribe-webhooks"),
+    SUBSCRIBE_APPS("POST", "subscribed_apps", Token.BUSINESS),
     /** {@code GET /{sourceWabaId}/phone_numbers?fields=id,display_phone_number,status}. */
-    LIST_SOURCE_NUMBERS("GET", "phone_numbers", Token.BUSINESS, "check-number"),
+    LIST_SOURCE_NUMBERS("GET", "phone_numbers", Token.BUSINESS),
     /** {@code POST /{destinationWabaId}/phone_numbers {migrate_phone_number:true, cc, phone_number, …}}. */
-    MIGRATE_NUMBER("POST", "phone_numbers", Token.BUSINESS, "migrate-number"),
+    MIGRATE_NUMBER("POST", "phone_numbers", Token.BUSINESS),
     /** {@code GET /{destinationWabaId}/phone_numbers?fields=id,display_phone_number,status}: is the number there? */
-    LIST_DESTINATION_NUMBERS("GET", "phone_numbers", Token.BUSINESS, "get-phone-numbers"),
+    LIST_DESTINATION_NUMBERS("GET", "phone_numbers", Token.BUSINESS),
     /** {@code POST /{phoneNumberId}/request_code {code_method, language}}. */
-    REQUEST_CODE("POST", "request_code", Token.BUSINESS, "request-code"),
+    REQUEST_CODE("POST", "request_code", Token.BUSINESS),
     /** {@code POST /{phoneNumberId}/verify_code {code}}. */
-    VERIFY_CODE("POST", "verify_code", Token.BUSINESS, "verify"),
+    VERIFY_CODE("POST", "verify_code", Token.BUSINESS),
     /** {@code POST /{phoneNumberId}/register {messaging_product, pin}}: budgeted, 10 per number per 72 h. */
-    REGISTER("POST", "register", Token.BUSINESS, "register"),
+    REGISTER("POST", "register", Token.BUSINESS),
     /** {@code GET /{phoneNumberId}?fields=id,display_phone_number,status}: did a register take effect? */
-    GET_PHONE_NUMBER("GET", null, Token.BUSINESS, "get-phone-number"),
+    GET_PHONE_NUMBER("GET", null, Token.BUSINESS),
     /** {@code GET /{phoneNumberId}?fields=id,code_verification_status}: did a verify take effect? */
-    GET_VERIFICATION_STATUS("GET", null, Token.BUSINESS, "get-phone-number");
+    GET_VERIFICATION_STATUS("GET", null, Token.BUSINESS);
 
     /** The exchange property that names the call for {@code meta-graph-call}. */
     public static final String PROPERTY = "graphCall";
@@ -45,13 +46,11 @@ public enum GraphCall {
     private final String method;
     private final String edge;
     private final Token token;
-    private final String classifierOperation;
 
-    GraphCall(String method, String edge, Token token, String classifierOperation) {
+    GraphCall(String method, String edge, Token token) {
         this.method = method;
         this.edge = edge;
         this.token = token;
-        this.classifierOperation = classifierOperation;
     }
 
     public String method() {
@@ -77,10 +76,5 @@ public enum GraphCall {
             case TAG_INTENT, MIGRATE_NUMBER, REQUEST_CODE, REGISTER -> false;
             default -> true;
         };
-    }
-
-    /** The name {@link MetaErrorClassifier.Operation#of(String)} knows this call by (2388xxx are endpoint-scoped). */
-    public String classifierOperation() {
-        return classifierOperation;
     }
 }

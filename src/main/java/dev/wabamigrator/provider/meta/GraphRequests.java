@@ -193,7 +193,7 @@ public final class GraphRequests {
         String businessUsage = message.getHeader(UsageHeaders.BUSINESS_USE_CASE_USAGE, String.class);
         notePauses(appUsage, businessUsage, m);
         Duration eta = UsageHeaders.parse(null, businessUsage).timeToRegainAccess();
-        MetaErrorClassifier.Result result = capWait(classifier.classify(call.classifierOperation(), status, body, eta));
+        MetaErrorClassifier.Result result = capWait(classifier.classify(call, status, body, eta));
         JsonNode json = parse(body);
         if (result.isSuccess() && (json == null || !json.isObject())) {
             result = malformed(status);
@@ -240,7 +240,7 @@ public final class GraphRequests {
 
     private static MetaErrorClassifier.Result triesUsedUp(MetaErrorClassifier.Result result, GraphCall call) {
         ProviderError error = result.error();
-        String reason = "Graph answered " + error.code() + " to " + call.classifierOperation() + " " + result.maxAttempts()
+        String reason = "Graph answered " + error.code() + " to " + call + " " + result.maxAttempts()
                 + " times; Meta allows at most " + result.maxAttempts() + " tries. Give Meta support the fbtrace_id "
                 + error.traceId() + ", then send ResumeMigration";
         return new MetaErrorClassifier.Result(result.kind(), new ProviderError(error.provider(), error.code(), reason,

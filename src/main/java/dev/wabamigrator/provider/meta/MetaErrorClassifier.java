@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * <p>The whole table of provider-apis.md §2.10 lives in {@link #TABLE}, in match order (first match
  * wins). Rules are matched on code + subcode + message texts ({@code message},
  * {@code error_user_title}, {@code error_user_msg}, {@code error_data.details}) and, for the
- * endpoint-scoped 2388xxx subcodes, on the operation. After the match:
+ * endpoint-scoped 2388xxx subcodes, on the {@link GraphCall}. After the match:
  * <ul>
  *   <li>{@code is_transient: true} turns a non-retryable class into {@code TRANSIENT}, except for
  *       rules that protect the {@code register} budget ({@link Result#blocksRegister()}), which are
@@ -49,51 +49,6 @@ public final class MetaErrorClassifier {
     private static final Duration DELETION_WAIT = Duration.ofMinutes(5);
     private static final Duration REGISTER_WINDOW = Duration.ofHours(72);
     private static final Duration CODE_REQUEST_WAIT = Duration.ofHours(1);
-
-    /** The Graph call being classified. 2388xxx subcodes mean different things on different endpoints. */
-    public enum Operation {
-        TAG_INTENT("tag-intent", "set_solution_migration_intent", "set-solution-migration-intent"),
-        GET_INTENT("await-acceptance", "get-intent", "intent", "migration_intent"),
-        FETCH_BUSINESS_TOKEN("fetch-business-token", "system_user_access_tokens", "access_token"),
-        SUBSCRIBE_APPS("subscribe-webhooks", "subscribed_apps", "subscribe-apps"),
-        CHECK_NUMBER("check-number", "phone_numbers", "get-phone-numbers", "get-phone-number"),
-        MIGRATE_NUMBER("migrate-number", "migrate_phone_number", "migrate-phone-number"),
-        REQUEST_CODE("request-code", "request_code"),
-        VERIFY_CODE("verify", "verify-code", "verify_code"),
-        REGISTER("register"),
-        DEREGISTER("deregister"),
-        MIGRATE_TEMPLATES("migrate-templates", "migrate_message_templates"),
-        OTHER();
-
-        private final Set<String> aliases;
-
-        Operation(String... aliases) {
-            this.aliases = Set.of(aliases);
-        }
-
-        /**
-         * Accepts a step name ({@code migrate-number}), a Graph edge ({@code request_code}), an enum
-         * name, or a step id with a flow prefix ({@code meta-classic-migrate-number}). Unknown → OTHER.
-         */
-        public static Operation of(String name) {
-            if (name == null || name.isBlank()) {
-                return OTHER;
-            }
-            String n = name.trim().toLowerCase(Locale.ROOT);
-            for (String prefix : new String[] {"meta-classic-", "meta-mps-", "meta-"}) {
-                if (n.startsWith(prefix)) {
-                    n = n.substring(prefix.length());
-                    break;
-                }
-            }
-            for (Operation op : values()) {
-                if (op.aliases.contains(n) || op.name().equalsIgnoreCase(n)) {
-                    return op;
-                }
-            }
-            return OTHER;
-        }
-    }
 
     /** A corrective call the orchestrator may make once before retrying (provider-apis.md "auto-fix"). */
     public enum AutoFix {
@@ -154,7 +109,7 @@ public final class MetaErrorClassifier {
     }
 
     /** What a rule sees. {@code text} is all message fields lower-cased. */
-    public record Ctx(Operation operation, int httpStatus, GraphError error, String text) {
+    public record Ctx(GraphCall call, int httpStatus, GraphError error, String text) {
         boolean code(int... codes) {
             for (int c : codes) {
                 if (error.hasCode(c)) {
@@ -182,9 +137,9 @@ public final class MetaErrorClassifier {
             return false;
         }
 
-        boolean on(Operation... ops) {
-            for (Operation op : ops) {
-                if (operation == op) {
+        boolean on(GraphCall... calls) {
+            for (GraphCall c : calls) {
+                if (call == c) {
                     return true;
                 }
             }
@@ -239,18 +194,19 @@ public final class MetaErrorClassifier {
         return new Rule(id, row, when, Kind.FAILED, cls, fix, wait, blocksRegister, maxAttempts, action);
     }
 
-    private static final Operation[] PHONE_MIGRATION_OPS = {
-        Operation.MIGRATE_NUMBER, Operation.REQUEST_CODE, Operation.VERIFY_CODE, Operation.REGISTER};
+    /** The calls on which the 2388xxx subcodes speak of the phone number's migration. */
+    private static final GraphCall[] PHONE_MIGRATION_CALLS = {
+        GraphCall.MIGRATE_NUMBER, GraphCall.REQUEST_CODE, GraphCall.VERIFY_CODE, GraphCall.REGISTER};
 
     private static boolean migration2388103(Ctx c) {
-        return c.subcode(2388103) && c.on(PHONE_MIGRATION_OPS);
+        return c.subcode(2388103) && c.on(PHONE_MIGRATION_CALLS);
     }
 
     /** provider-apis.md §2.10, in match order. The one place Graph error semantics are decided. */
     public static final List<Rule> TABLE = List.of(
         // ---- idempotent success -------------------------------------------------------------------
         new Rule("already-in-destination", "(2388012) Number already in destination WABA",
-            c -> c.subcode(2388012) && c.on(Operation.MIGRATE_NUMBER), Kind.ALREADY_DONE, null, AutoFix.NONE,
+            c -> c.subcode(2388012) && c.on(GraphCall.MIGRATE_NUMBER), Kind.ALREADY_DONE, null, AutoFix.NONE,
             Wait.NONE, false, null, "number already in the destination WABA: re-read phone_numbers and reuse the id"),
 
         // ---- text-identified blockers (code unconfirmed) ------------------------------------------
@@ -294,11 +250,11 @@ public final class MetaErrorClassifier {
 
         // ---- 2388091 / 2388093: number not in migration; cannot request/verify code ----------------
         rule("2388091-wait", "(2388091), (2388093) …asks to wait (~1 h)",
-            c -> c.subcode(2388091, 2388093) && c.on(PHONE_MIGRATION_OPS) && asksToWait(c.text()),
+            c -> c.subcode(2388091, 2388093) && c.on(PHONE_MIGRATION_CALLS) && asksToWait(c.text()),
             ErrorClass.RATE_LIMITED, AutoFix.NONE, Wait.detailsOr(CODE_REQUEST_WAIT), false, null,
             "code requests throttled: wait, then retry"),
         rule("2388091-not-in-migration", "(2388091), (2388093) Number not in migration; cannot request/verify code",
-            c -> c.subcode(2388091, 2388093) && c.on(PHONE_MIGRATION_OPS), ErrorClass.PERMANENT,
+            c -> c.subcode(2388091, 2388093) && c.on(PHONE_MIGRATION_CALLS), ErrorClass.PERMANENT,
             "wrong flow: the number is not in migration; use normal registration"),
 
         // ---- auth ---------------------------------------------------------------------------------
@@ -368,28 +324,28 @@ public final class MetaErrorClassifier {
     );
 
     /** Classifies an HTTP response without usage-header information. */
-    public Result classify(String operation, int httpStatus, String body) {
-        return classify(operation, httpStatus, body, (Duration) null);
+    public Result classify(GraphCall call, int httpStatus, String body) {
+        return classify(call, httpStatus, body, (Duration) null);
     }
 
     /**
      * Classifies an HTTP response whose usage headers are at hand (Camel headers, HttpHeaders.map()).
      * {@code estimated_time_to_regain_access} is taken from {@code X-Business-Use-Case-Usage}.
      */
-    public Result classifyWithHeaders(String operation, int httpStatus, String body, Map<String, ?> headers) {
+    public Result classifyWithHeaders(GraphCall call, int httpStatus, String body, Map<String, ?> headers) {
         Duration eta = headers == null ? null : UsageHeaders.Usage.fromHeaders(headers).timeToRegainAccess();
-        return classify(operation, httpStatus, body, eta);
+        return classify(call, httpStatus, body, eta);
     }
 
     /**
      * Classifies an HTTP response.
      *
-     * @param operation                   step or Graph edge name, see {@link Operation#of(String)}
+     * @param call                        the Graph call that got this answer
      * @param httpStatus                  HTTP status code
      * @param body                        response body (may be null, empty or malformed)
      * @param estimatedTimeToRegainAccess from {@code X-Business-Use-Case-Usage}, or null when unknown
      */
-    public Result classify(String operation, int httpStatus, String body, Duration estimatedTimeToRegainAccess) {
+    public Result classify(GraphCall call, int httpStatus, String body, Duration estimatedTimeToRegainAccess) {
         if (httpStatus >= 200 && httpStatus < 300) {
             return new Result(Kind.SUCCESS, null, AutoFix.NONE, false, null, "success", "continue");
         }
@@ -398,7 +354,7 @@ public final class MetaErrorClassifier {
             return unparsable(httpStatus, body, estimatedTimeToRegainAccess);
         }
         GraphError e = parsed.get();
-        Ctx ctx = new Ctx(Operation.of(operation), httpStatus, e, e.searchableText());
+        Ctx ctx = new Ctx(call, httpStatus, e, e.searchableText());
         Rule rule = TABLE.stream().filter(r -> r.when().test(ctx)).findFirst().orElseThrow();
         ErrorClass cls = rule.errorClass();
         if (rule.kind() == Kind.FAILED && Boolean.TRUE.equals(e.isTransient()) && !cls.retryable()
@@ -415,7 +371,7 @@ public final class MetaErrorClassifier {
     }
 
     /** Classifies a failure that produced no HTTP response (timeout, reset, refused, DNS, ...). */
-    public Result classify(String operation, Throwable failure) {
+    public Result classify(GraphCall call, Throwable failure) {
         String code = failureCode(failure);
         String text = failure == null ? code
                 : failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());

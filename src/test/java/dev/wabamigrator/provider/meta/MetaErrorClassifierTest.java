@@ -19,6 +19,7 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,7 +44,7 @@ class MetaErrorClassifierTest {
     /** One row of the table test. */
     static final class Case {
         final String name;
-        String op = "migrate-number";
+        GraphCall op = GraphCall.MIGRATE_NUMBER;
         int status = 400;
         String rawBody;
         Integer code;
@@ -66,7 +67,7 @@ class MetaErrorClassifierTest {
             this.name = name;
         }
 
-        Case op(String o) { op = o; return this; }
+        Case op(GraphCall o) { op = o; return this; }
         Case status(int s) { status = s; return this; }
         Case raw(String b) { rawBody = b; return this; }
         Case graph(Integer c, Integer sub) { code = c; subcode = sub; return this; }
@@ -124,7 +125,7 @@ class MetaErrorClassifierTest {
             row("2388012 on migrate is already done").graph(100, 2388012).message("Invalid parameter")
                 .userMsg("This phone number is already registered to your WhatsApp Business Account.")
                 .alreadyDone().code("100/2388012"),
-            row("2388012 outside migrate is a plain invalid parameter").op("register").graph(100, 2388012)
+            row("2388012 outside migrate is a plain invalid parameter").op(GraphCall.REGISTER).graph(100, 2388012)
                 .message("Invalid parameter").expect(PERMANENT, "invalid-parameter").code("100/2388012"),
 
             // two-step authentication still enabled (code unconfirmed: matched on text)
@@ -166,25 +167,25 @@ class MetaErrorClassifierTest {
                 .expect(PERMANENT, "2388103-different-business").code("100/2388103"),
             row("2388103 unrecognised text").graph(100, 2388103).message("Invalid parameter")
                 .userMsg("Something new happened.").expect(NEEDS_HUMAN, "2388103-other"),
-            row("2388103 on template migration is not a phone-migration error").op("migrate_message_templates")
+            row("2388103 outside the phone-migration calls is not a phone-migration error").op(GraphCall.TAG_INTENT)
                 .graph(100, 2388103).message("Invalid parameter").userMsg("Cannot migrate phone number.")
                 .expect(PERMANENT, "invalid-parameter"),
 
             // 2388091 / 2388093
-            row("2388091 number not in migration").op("request-code").graph(100, 2388091).message("Invalid parameter")
+            row("2388091 number not in migration").op(GraphCall.REQUEST_CODE).graph(100, 2388091).message("Invalid parameter")
                 .userMsg("This phone number is not in migration.").expect(PERMANENT, "2388091-not-in-migration")
                 .code("100/2388091"),
-            row("2388091 asking to wait 1 hour").op("request_code").graph(100, 2388091).message("Invalid parameter")
+            row("2388091 asking to wait 1 hour").op(GraphCall.REQUEST_CODE).graph(100, 2388091).message("Invalid parameter")
                 .userMsg("You have requested a code too many times. Please wait 1 hour before trying again.")
                 .expect(RATE_LIMITED, "2388091-wait").retryAfter(Duration.ofHours(1)),
-            row("2388093 asking to try again later").op("verify").graph(100, 2388093).message("Invalid parameter")
+            row("2388093 asking to try again later").op(GraphCall.VERIFY_CODE).graph(100, 2388093).message("Invalid parameter")
                 .userMsg("Cannot verify code now, try again later.")
                 .expect(RATE_LIMITED, "2388091-wait").retryAfter(Duration.ofHours(1)),
-            row("2388093 on templates is endpoint-scoped").op("migrate-templates").graph(100, 2388093)
+            row("2388093 outside the phone-migration calls is endpoint-scoped").op(GraphCall.SUBSCRIBE_APPS).graph(100, 2388093)
                 .message("Invalid parameter").expect(PERMANENT, "invalid-parameter"),
 
             // auth
-            row("190 token expired").op("subscribe-webhooks").status(401).graph(190, 463)
+            row("190 token expired").op(GraphCall.SUBSCRIBE_APPS).status(401).graph(190, 463)
                 .message("Error validating access token: Session has expired")
                 .expect(NEEDS_HUMAN, "token-invalid").autoFix(AutoFix.REFETCH_TOKEN).code("190/463"),
             graph("0 auth exception", 0).expect(NEEDS_HUMAN, "token-invalid").autoFix(AutoFix.REFETCH_TOKEN),
@@ -208,14 +209,14 @@ class MetaErrorClassifierTest {
             graph("131056 pair rate", 131056).expect(RATE_LIMITED, "rate-limit"),
             row("130429 known only from the message").raw("{\"error\":{\"message\":\"(#130429) Rate limit hit\"}}")
                 .expect(RATE_LIMITED, "rate-limit").code("130429"),
-            graph("133008 too many PIN guesses", 133008).op("register")
+            graph("133008 too many PIN guesses", 133008).op(GraphCall.REGISTER)
                 .details("Too many PIN guesses. Try again in 2 hours.")
                 .expect(RATE_LIMITED, "pin-guess-limit").retryAfter(Duration.ofHours(2)).blocksRegister(),
-            graph("133009 PIN guessed too fast", 133009).op("register").details("Wait 1 minute before retrying")
+            graph("133009 PIN guessed too fast", 133009).op(GraphCall.REGISTER).details("Wait 1 minute before retrying")
                 .expect(RATE_LIMITED, "pin-guess-limit").retryAfter(Duration.ofMinutes(1)).blocksRegister(),
-            graph("133015 deletion still in progress", 133015).op("register").expect(RATE_LIMITED, "deletion-in-progress")
+            graph("133015 deletion still in progress", 133015).op(GraphCall.REGISTER).expect(RATE_LIMITED, "deletion-in-progress")
                 .retryAfter(Duration.ofMinutes(5)),
-            graph("133016 register budget exhausted", 133016).op("register")
+            graph("133016 register budget exhausted", 133016).op(GraphCall.REGISTER)
                 .expect(RATE_LIMITED, "register-budget-exhausted").retryAfter(Duration.ofHours(72)).blocksRegister(),
 
             // transient
@@ -223,12 +224,12 @@ class MetaErrorClassifierTest {
             graph("131000 something went wrong", 131000).expect(TRANSIENT, "unknown-server-error"),
             graph("2 service unavailable", 2).expect(TRANSIENT, "service-unavailable"),
             graph("131016 service overloaded", 131016).expect(TRANSIENT, "service-unavailable"),
-            graph("133004 registration server unavailable", 133004).op("register").expect(TRANSIENT, "service-unavailable"),
+            graph("133004 registration server unavailable", 133004).op(GraphCall.REGISTER).expect(TRANSIENT, "service-unavailable"),
             graph("131057 maintenance mode", 131057).expect(TRANSIENT, "maintenance").retryAfter(Duration.ofMinutes(5)),
             row("131057/2494100 maintenance with a stated wait").graph(131057, 2494100)
                 .message("(#131057) Account in maintenance mode").details("Retry in 10 minutes")
                 .expect(TRANSIENT, "maintenance").retryAfter(Duration.ofMinutes(10)).code("131057/2494100"),
-            graph("133010 number not registered", 133010).op("register").expect(TRANSIENT, "not-registered")
+            graph("133010 number not registered", 133010).op(GraphCall.REGISTER).expect(TRANSIENT, "not-registered")
                 .autoFix(AutoFix.REGISTER),
 
             // needs a person
@@ -240,14 +241,14 @@ class MetaErrorClassifierTest {
                 .expect(NEEDS_HUMAN, "app-not-subscribed").autoFix(AutoFix.SUBSCRIBE_APPS),
             graph("100 invalid parameter", 100).expect(PERMANENT, "invalid-parameter"),
             graph("33 phone number deleted", 33).expect(PERMANENT, "number-deleted"),
-            graph("368 account restricted", 368).op("register").expect(NEEDS_HUMAN, "account-locked").blocksRegister(),
-            graph("131031 account locked / PIN incorrect", 131031).op("register").expect(NEEDS_HUMAN, "account-locked")
+            graph("368 account restricted", 368).op(GraphCall.REGISTER).expect(NEEDS_HUMAN, "account-locked").blocksRegister(),
+            graph("131031 account locked / PIN incorrect", 131031).op(GraphCall.REGISTER).expect(NEEDS_HUMAN, "account-locked")
                 .blocksRegister(),
             graph("131042 payment problem", 131042).expect(NEEDS_HUMAN, "payment-problem"),
-            graph("133000 deregistration incomplete", 133000).op("register").expect(NEEDS_HUMAN, "deregistration-incomplete")
+            graph("133000 deregistration incomplete", 133000).op(GraphCall.REGISTER).expect(NEEDS_HUMAN, "deregistration-incomplete")
                 .autoFix(AutoFix.DEREGISTER),
-            graph("133005 PIN mismatch", 133005).op("register").expect(NEEDS_HUMAN, "pin-mismatch").blocksRegister(),
-            graph("133006 number must be verified", 133006).op("register").expect(NEEDS_HUMAN, "number-not-verified")
+            graph("133005 PIN mismatch", 133005).op(GraphCall.REGISTER).expect(NEEDS_HUMAN, "pin-mismatch").blocksRegister(),
+            graph("133006 number must be verified", 133006).op(GraphCall.REGISTER).expect(NEEDS_HUMAN, "number-not-verified")
                 .autoFix(AutoFix.REQUEST_CODE),
 
             // is_transient
@@ -255,7 +256,7 @@ class MetaErrorClassifierTest {
                 .expect(TRANSIENT, "unknown"),
             graph("is_transient turns a permanent code transient", 100).isTransient(true)
                 .expect(TRANSIENT, "invalid-parameter"),
-            graph("is_transient never makes 133005 retryable", 133005).op("register").isTransient(true)
+            graph("is_transient never makes 133005 retryable", 133005).op(GraphCall.REGISTER).isTransient(true)
                 .expect(NEEDS_HUMAN, "pin-mismatch").blocksRegister(),
             graph("is_transient false changes nothing", 33).isTransient(false).expect(PERMANENT, "number-deleted"),
 
@@ -273,7 +274,7 @@ class MetaErrorClassifierTest {
                 .code("HTTP_429").retryAfter(Duration.ofMinutes(3)),
             row("error_data as a JSON string").raw("{\"error\":{\"code\":133008,\"message\":\"(#133008) Too many guesses\","
                     + "\"error_data\":\"{\\\"details\\\":\\\"Try again in 3 hours\\\"}\",\"fbtrace_id\":\"" + TRACE + "\"}}")
-                .op("register").expect(RATE_LIMITED, "pin-guess-limit").code("133008")
+                .op(GraphCall.REGISTER).expect(RATE_LIMITED, "pin-guess-limit").code("133008")
                 .retryAfter(Duration.ofHours(3)).blocksRegister()
         ));
         return rows.stream();
@@ -318,7 +319,7 @@ class MetaErrorClassifierTest {
 
     @Test
     void should_flag_token_errors_for_a_single_refetch() {
-        ProviderError expired = classifier.classify("subscribe-webhooks", 401,
+        ProviderError expired = classifier.classify(GraphCall.SUBSCRIBE_APPS, 401,
                 "{\"error\":{\"message\":\"Session has expired\",\"type\":\"OAuthException\",\"code\":190,\"error_subcode\":463}}")
                 .error();
         assertThat(MetaErrorClassifier.isTokenExpired(expired)).isTrue();
@@ -339,7 +340,7 @@ class MetaErrorClassifierTest {
                 new ConnectException("Connection refused"), "CONNECTION_REFUSED",
                 new IOException("something odd"), "IO_ERROR");
         failures.forEach((t, code) -> {
-            Result r = classifier.classify("register", t);
+            Result r = classifier.classify(GraphCall.REGISTER, t);
             assertThat(r.isFailure()).isTrue();
             assertThat(r.error().errorClass()).as(t.toString()).isEqualTo(TRANSIENT);
             assertThat(r.error().code()).as(t.toString()).isEqualTo(code);
@@ -349,7 +350,7 @@ class MetaErrorClassifierTest {
 
     @Test
     void should_read_estimated_time_to_regain_access_from_usage_headers() {
-        Result r = classifier.classifyWithHeaders("check-number", 400,
+        Result r = classifier.classifyWithHeaders(GraphCall.LIST_SOURCE_NUMBERS, 400,
                 "{\"error\":{\"message\":\"(#80007) Rate limit issues\",\"code\":80007,\"fbtrace_id\":\"X\"}}",
                 Map.of("x-business-use-case-usage",
                         "{\"111\":[{\"type\":\"whatsapp_business_management\",\"call_count\":100,\"estimated_time_to_regain_access\":12}]}"));
@@ -359,21 +360,24 @@ class MetaErrorClassifierTest {
 
     @Test
     void should_mask_token_like_strings_in_messages() {
-        Result r = classifier.classify("register", 400,
+        Result r = classifier.classify(GraphCall.REGISTER, 400,
                 "{\"error\":{\"message\":\"Malformed access token EAAfakeTOKEN1234\",\"code\":190}}");
         assertThat(r.error().message()).doesNotContain("EAAfakeTOKEN1234").contains("***");
     }
 
     @Test
-    void should_accept_step_names_graph_edges_and_flow_prefixed_step_ids() {
-        assertThat(MetaErrorClassifier.Operation.of("migrate-number")).isEqualTo(MetaErrorClassifier.Operation.MIGRATE_NUMBER);
-        assertThat(MetaErrorClassifier.Operation.of("meta-classic-migrate-number"))
-                .isEqualTo(MetaErrorClassifier.Operation.MIGRATE_NUMBER);
-        assertThat(MetaErrorClassifier.Operation.of("request_code")).isEqualTo(MetaErrorClassifier.Operation.REQUEST_CODE);
-        assertThat(MetaErrorClassifier.Operation.of("meta-classic-verify")).isEqualTo(MetaErrorClassifier.Operation.VERIFY_CODE);
-        assertThat(MetaErrorClassifier.Operation.of("REGISTER")).isEqualTo(MetaErrorClassifier.Operation.REGISTER);
-        assertThat(MetaErrorClassifier.Operation.of("whatever")).isEqualTo(MetaErrorClassifier.Operation.OTHER);
-        assertThat(MetaErrorClassifier.Operation.of(null)).isEqualTo(MetaErrorClassifier.Operation.OTHER);
+    void should_read_the_endpoint_scoped_subcodes_as_migration_errors_only_on_the_phone_migration_calls() {
+        String tryAgain = "{\"error\":{\"message\":\"Invalid parameter\",\"code\":100,\"error_subcode\":2388103,"
+                + "\"error_user_msg\":\"There was an error migrating this phone number.\"}}";
+        String alreadyThere = "{\"error\":{\"message\":\"Invalid parameter\",\"code\":100,\"error_subcode\":2388012}}";
+        Set<GraphCall> phoneMigration = EnumSet.of(GraphCall.MIGRATE_NUMBER, GraphCall.REQUEST_CODE,
+                GraphCall.VERIFY_CODE, GraphCall.REGISTER);
+        for (GraphCall call : GraphCall.values()) {
+            assertThat(classifier.classify(call, 400, tryAgain).rule()).as("2388103 on " + call)
+                    .isEqualTo(phoneMigration.contains(call) ? "2388103-try-again" : "invalid-parameter");
+            assertThat(classifier.classify(call, 400, alreadyThere).rule()).as("2388012 on " + call)
+                    .isEqualTo(call == GraphCall.MIGRATE_NUMBER ? "already-in-destination" : "invalid-parameter");
+        }
     }
 
     @Test
@@ -401,7 +405,7 @@ class MetaErrorClassifierTest {
     @Test
     void should_tell_answers_that_leave_a_call_in_doubt_from_refusals() {
         java.util.function.BiFunction<Integer, String, Boolean> inDoubt = (status, body) ->
-                MetaErrorClassifier.leavesEffectUnknown(classifier.classify("register", status, body));
+                MetaErrorClassifier.leavesEffectUnknown(classifier.classify(GraphCall.REGISTER, status, body));
         // no definite answer: Graph may have acted before failing
         assertThat(inDoubt.apply(500, "{\"error\":{\"message\":\"An unknown error has occurred.\",\"code\":1}}")).isTrue();
         assertThat(inDoubt.apply(500, "{\"error\":{\"message\":\"(#2) Service temporarily unavailable\",\"code\":2,"
@@ -410,7 +414,7 @@ class MetaErrorClassifierTest {
                 .isTrue();
         assertThat(inDoubt.apply(503, "<html>503</html>")).isTrue();
         assertThat(inDoubt.apply(502, "{\"error\":{\"message\":\"odd\",\"code\":987654}}")).isTrue();
-        assertThat(MetaErrorClassifier.leavesEffectUnknown(classifier.classify("register",
+        assertThat(MetaErrorClassifier.leavesEffectUnknown(classifier.classify(GraphCall.REGISTER,
                 new java.net.SocketException("Connection reset")))).isTrue();
         // definite: the call was refused, not processed
         assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#80007) Rate limit issues\",\"code\":80007}}")).isFalse();
@@ -420,7 +424,7 @@ class MetaErrorClassifierTest {
                 .isFalse();
         assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#100) Invalid parameter\",\"code\":100,"
                 + "\"is_transient\":true}}")).as("is_transient on a refusal: try again, nothing was done").isFalse();
-        assertThat(MetaErrorClassifier.leavesEffectUnknown(classifier.classify("migrate-number", 400,
+        assertThat(MetaErrorClassifier.leavesEffectUnknown(classifier.classify(GraphCall.MIGRATE_NUMBER, 400,
                 "{\"error\":{\"message\":\"(#100) Invalid parameter\",\"code\":100,\"error_subcode\":2388103,"
                         + "\"error_user_msg\":\"There was an error migrating this phone number.\"}}"))).isFalse();
         assertThat(inDoubt.apply(400, "{\"error\":{\"message\":\"(#133005) PIN mismatch\",\"code\":133005}}")).isFalse();
