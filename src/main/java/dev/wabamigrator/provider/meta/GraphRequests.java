@@ -240,7 +240,8 @@ public final class GraphRequests {
 
     private static MetaErrorClassifier.Result triesUsedUp(MetaErrorClassifier.Result result, GraphCall call) {
         ProviderError error = result.error();
-        String reason = "Graph answered " + error.code() + " to " + call + " " + result.maxAttempts()
+        String request = call.method() + " " + (call.edge() == null ? "/{id}" : "/{id}/" + call.edge());
+        String reason = "Graph answered " + error.code() + " to " + request + " " + result.maxAttempts()
                 + " times; Meta allows at most " + result.maxAttempts() + " tries. Give Meta support the fbtrace_id "
                 + error.traceId() + ", then send ResumeMigration";
         return new MetaErrorClassifier.Result(result.kind(), new ProviderError(error.provider(), error.code(), reason,
