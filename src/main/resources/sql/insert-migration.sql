@@ -1,4 +1,4 @@
 INSERT INTO migration (migration_id, flow, country_code, national_number, phone_e164, active_phone, state, step, attempt,
-                       params, secrets, result, next_attempt_at, version, created_at, updated_at)
+                       params, secrets, control, result, next_attempt_at, version, created_at, updated_at)
 VALUES (:migrationId, :flow, :countryCode, :nationalNumber, :phoneE164, :phoneE164, :state, :step, 0,
-        :params, :secrets, '{}', :now, 0, :now, :now)
+        :params, :secrets, :control, '{}', :now, 0, :now, :now)

@@ -1,7 +1,7 @@
 UPDATE migration
    SET state = :state, step = :step, attempt = :attempt, active_phone = :activePhone, secrets = :secrets,
-       result = :result, awaiting = :awaiting, awaiting_reason = :awaitingReason, expires_at = :expiresAt,
-       last_error = :lastError, pending_call = :pendingCall, next_attempt_at = :nextAttemptAt,
+       control = :control, result = :result, awaiting = :awaiting, awaiting_reason = :awaitingReason,
+       expires_at = :expiresAt, last_error = :lastError, pending_call = :pendingCall, next_attempt_at = :nextAttemptAt,
        claim_owner = :claimOwner, claim_token = :claimToken,
        -- a worker that keeps its claim keeps the lease end its heartbeat has pushed forward
        claimed_until = CASE WHEN claim_token = :claimToken THEN claimed_until ELSE :claimedUntil END,

@@ -15,8 +15,9 @@ import java.util.Map;
  */
 public final class CodeWait {
     public static final String CODE = "verificationCode";
-    private static final String WRONG_CODES = "wrongCodes";
-    /** Set while the last code request's answer was lost; kept with the secrets (not in events). */
+    /** Wrong codes in a row; a control counter (the {@code control} column, not in events). */
+    static final String WRONG_CODES = "wrongCodes";
+    /** Set while the last code request's answer was lost; a control flag (not in events). */
     static final String REQUEST_IN_DOUBT = "codeRequestInDoubt";
     /** Set when the wait asked for a new code by itself; the next wait says why. */
     static final String REQUESTED_AGAIN = "codeRequestedAgain";
@@ -36,7 +37,8 @@ public final class CodeWait {
      * wait (a code may be on its way, and asking again at once would send a second one), in doubt.
      */
     public StepOutcome requestInDoubt(Migration m) {
-        return new StepOutcome.Succeeded(Map.of(), null, Map.of(REQUEST_IN_DOUBT, "true"));
+        m.setFlag(REQUEST_IN_DOUBT, true);
+        return StepOutcome.succeeded();
     }
 
     /**
@@ -46,7 +48,7 @@ public final class CodeWait {
      */
     public StepOutcome await(Migration m, String requestStep) {
         if (m.hasSecret(CODE)) {
-            m.secrets.remove(REQUEST_IN_DOUBT);
+            m.setFlag(REQUEST_IN_DOUBT, false);
             return StepOutcome.succeeded();
         }
         Instant now = m.now();
@@ -56,12 +58,12 @@ public final class CodeWait {
                     + "before it expired at " + m.expiresAt + "; start a new migration", ErrorClass.PERMANENT));
         }
         Instant expires = waiting ? m.expiresAt : now.plus(validity);
-        if (m.hasSecret(REQUEST_IN_DOUBT)) {
+        if (m.flag(REQUEST_IN_DOUBT)) {
             Instant askAgainAt = expires.minus(validity).plus(quietPeriod);
             if (!now.isBefore(askAgainAt)) {
                 // no code came after a request that may never have reached the provider: ask once more, by itself
-                m.secrets.remove(REQUEST_IN_DOUBT);
-                m.secrets.put(REQUESTED_AGAIN, "true");
+                m.setFlag(REQUEST_IN_DOUBT, false);
+                m.setFlag(REQUESTED_AGAIN, true);
                 return new StepOutcome.GoTo(requestStep, null, Map.of());
             }
             return new StepOutcome.Await(Awaiting.VERIFICATION_CODE, "a verification code may have been sent to +"
@@ -70,8 +72,10 @@ public final class CodeWait {
                     + askAgainAt + " a new code is requested automatically (or send ResendVerificationCode now)",
                     expires, askAgainAt);
         }
-        int wrong = wrongCodes(m);
-        String again = m.secrets.remove(REQUESTED_AGAIN) == null ? ""
+        int wrong = m.counter(WRONG_CODES);
+        boolean requestedAgain = m.flag(REQUESTED_AGAIN);
+        m.setFlag(REQUESTED_AGAIN, false);
+        String again = !requestedAgain ? ""
                 : "no code arrived within " + quietPeriod.toMinutes() + " min of a request whose answer was lost, so "
                     + "a new code was requested: ";
         String reason = wrong == 0
@@ -84,9 +88,9 @@ public final class CodeWait {
 
     /** A person asked for a new code ({@code ResendVerificationCode}): the new request settles any doubt. */
     static void resendRequested(Migration m) {
-        m.secrets.remove(CODE);
-        m.secrets.remove(REQUEST_IN_DOUBT);
-        m.secrets.remove(REQUESTED_AGAIN);
+        m.forgetSecret(CODE);
+        m.setFlag(REQUEST_IN_DOUBT, false);
+        m.setFlag(REQUESTED_AGAIN, false);
     }
 
     /** The code the verify step sends. */
@@ -100,21 +104,16 @@ public final class CodeWait {
      * @param wait the code wait's step, named by the verify route
      */
     public StepOutcome wrongCode(Migration m, ProviderError error, String wait) {
-        int wrong = wrongCodes(m) + 1;
-        m.secrets.remove(CODE);
+        int wrong = m.counter(WRONG_CODES) + 1;
+        m.forgetSecret(CODE);
         if (wrong >= maxWrongCodes) {
-            m.secrets.remove(WRONG_CODES);
+            m.setCounter(WRONG_CODES, 0);
             m.step = wait; // a resume waits for a fresh code
             return new StepOutcome.NeedsHuman(error, wrong + " wrong verification codes in a row: stopped before the "
                     + "provider locks the number; confirm the code with the number's owner, then send ResumeMigration "
                     + "and submit it");
         }
-        m.secrets.put(WRONG_CODES, Integer.toString(wrong));
+        m.setCounter(WRONG_CODES, wrong);
         return new StepOutcome.GoTo(wait, error, Map.of());
-    }
-
-    private static int wrongCodes(Migration m) {
-        String value = m.secret(WRONG_CODES);
-        return value == null ? 0 : Integer.parseInt(value);
     }
 }

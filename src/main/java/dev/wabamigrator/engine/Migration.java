@@ -1,6 +1,7 @@
 package dev.wabamigrator.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.time.Instant;
@@ -10,7 +11,8 @@ import java.util.Map;
 /**
  * One migration as the step routes see it: loaded from its row when claimed, carried in the exchange
  * property {@code migration}, and written back by {@link StepRecorder}. Secrets are held decrypted only here,
- * never logged ({@link #toString()} leaves them out).
+ * never logged ({@link #toString()} leaves them out). What a step must remember across runs that is not a secret
+ * (counters, flags) is its control state, a plain JSON object in the {@code control} column that operators can read.
  */
 public final class Migration {
     /** Steps one claim may run before the worker lets other migrations have a turn. */
@@ -26,6 +28,7 @@ public final class Migration {
     int attempt;
     ObjectNode params;
     Map<String, String> secrets = new HashMap<>();
+    ObjectNode control = JsonNodeFactory.instance.objectNode();
     ObjectNode result;
     Awaiting awaiting;
     String awaitingReason;
@@ -151,17 +154,54 @@ public final class Migration {
         return secrets.containsKey(name);
     }
 
-    /**
-     * Keeps a value with the migration's encrypted secrets (never in events or logs), e.g. what a provider step must
-     * remember across runs; saved with the step's outcome.
-     */
-    public void keepSecret(String name, String value) {
-        secrets.put(name, value);
-    }
-
     /** Forgets a secret; the change is saved with the step's outcome. */
     public void forgetSecret(String name) {
         secrets.remove(name);
+    }
+
+    /** A control counter (e.g. wrong codes in a row); 0 when not set. */
+    public int counter(String name) {
+        JsonNode node = control.get(name);
+        return node == null ? 0 : node.asInt();
+    }
+
+    /** Sets a control counter, saved with the step's outcome; 0 removes it. */
+    public void setCounter(String name, int value) {
+        if (value == 0) {
+            control.remove(name);
+        } else {
+            control.put(name, value);
+        }
+    }
+
+    /** A control flag (e.g. a code request in doubt); false when not set. */
+    public boolean flag(String name) {
+        JsonNode node = control.get(name);
+        return node != null && node.asBoolean();
+    }
+
+    /** Sets or clears a control flag, saved with the step's outcome. */
+    public void setFlag(String name, boolean on) {
+        if (on) {
+            control.put(name, true);
+        } else {
+            control.remove(name);
+        }
+    }
+
+    /** A control value (e.g. the step to come back to); null when not set. */
+    public String mark(String name) {
+        JsonNode node = control.get(name);
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    /** Sets a control value, saved with the step's outcome; null removes it. */
+    public void setMark(String name, String value) {
+        if (value == null) {
+            control.remove(name);
+        } else {
+            control.put(name, value);
+        }
     }
 
     public Instant now() {
@@ -184,7 +224,7 @@ public final class Migration {
     /** The persisted fields of a migration row, as the store reads and writes them. */
     public record Row(String migrationId, String flow, String countryCode, String nationalNumber, String phoneE164,
                       MigrationState state, String step, int attempt, ObjectNode params, Map<String, String> secrets,
-                      ObjectNode result, Awaiting awaiting, String awaitingReason, Instant expiresAt, String lastError,
+                      ObjectNode control, ObjectNode result, Awaiting awaiting, String awaitingReason, Instant expiresAt, String lastError,
                       String pendingCall, Instant nextAttemptAt, String claimOwner, String claimToken,
                       Instant claimedUntil, long version) {
     }
@@ -192,7 +232,7 @@ public final class Migration {
     /** This migration's persisted fields, to be written. */
     public Row row() {
         return new Row(migrationId, flow, countryCode, nationalNumber, phoneE164, state, step, attempt, params,
-                new HashMap<>(secrets), result, awaiting, awaitingReason, expiresAt, lastError, pendingCall,
+                new HashMap<>(secrets), control.deepCopy(), result, awaiting, awaitingReason, expiresAt, lastError, pendingCall,
                 nextAttemptAt, claimOwner, claimToken, claimedUntil, version);
     }
 
@@ -210,6 +250,7 @@ public final class Migration {
         m.attempt = row.attempt();
         m.params = row.params();
         m.secrets = new HashMap<>(row.secrets());
+        m.control = row.control().deepCopy();
         m.result = row.result();
         m.awaiting = row.awaiting();
         m.awaitingReason = row.awaitingReason();

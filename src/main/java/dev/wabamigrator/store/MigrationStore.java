@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import dev.wabamigrator.engine.Awaiting;
 import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.MigrationState;
@@ -23,6 +24,9 @@ import dev.wabamigrator.engine.UnreadableMigration;
 /** Reads and writes migration rows; every write is guarded by the row version. */
 public final class MigrationStore {
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() { };
+    /** Control values that older versions kept with the secrets (see {@link #moveOlderControl}). */
+    private static final Set<String> OLDER_CONTROL = Set.of("wrongCodes", "codeRequestInDoubt",
+            "codeRequestedAgain", "tokenRefetchedFor", "resumeAfterTokenFetch");
 
     private final Sql sql;
     private final Outbox outbox;
@@ -141,6 +145,7 @@ public final class MigrationStore {
         params.put("step", row.step());
         params.put("params", row.params().toString());
         params.put("secrets", sealSecrets(row));
+        params.put("control", row.control().toString());
         params.put("now", now);
         sql.update(connection, "insert-migration", params);
         m.inserted(now);
@@ -161,6 +166,7 @@ public final class MigrationStore {
         params.put("attempt", row.attempt());
         params.put("activePhone", row.state().isTerminal() ? null : row.phoneE164());
         params.put("secrets", sealSecrets(row));
+        params.put("control", row.control().toString());
         params.put("result", row.result().toString());
         params.put("awaiting", row.awaiting() == null ? null : row.awaiting().name());
         params.put("awaitingReason", row.awaitingReason());
@@ -207,14 +213,48 @@ public final class MigrationStore {
         String sealed = row.getString("secrets");
         Map<String, String> secrets = sealed == null ? Map.of() : read.readable("secrets",
                 () -> json.readValue(secretBox.decrypt(sealed, read.migrationId()), STRING_MAP));
+        String controlText = row.getString("control");
+        ObjectNode control = controlText == null ? json.createObjectNode()
+                : read.readable("control", () -> jsonObject(controlText));
+        secrets = moveOlderControl(secrets, control);
         String awaiting = row.getString("awaiting");
         Awaiting awaitingKind = awaiting == null ? null : read.readable("awaiting", () -> Awaiting.valueOf(awaiting));
         return Migration.of(new Migration.Row(read.migrationId(), read.flow(), read.countryCode(),
-                read.nationalNumber(), read.phoneE164(), state, read.step(), read.attempt(), params, secrets, result,
+                read.nationalNumber(), read.phoneE164(), state, read.step(), read.attempt(), params, secrets, control, result,
                 awaitingKind, row.getString("awaiting_reason"), Sql.instant(row, "expires_at"),
                 row.getString("last_error"), row.getString("pending_call"), Sql.instant(row, "next_attempt_at"),
                 row.getString("claim_owner"), row.getString("claim_token"), Sql.instant(row, "claimed_until"),
                 read.version()), clock);
+    }
+
+    /**
+     * Rows written before the {@code control} column kept its counters and flags with the secrets: they are taken
+     * out of the secrets here (a value already in {@code control} wins), so the next write seals the secrets without
+     * them and writes them to {@code control}. A row that is only read stays as it is.
+     */
+    private static Map<String, String> moveOlderControl(Map<String, String> secrets, ObjectNode control) {
+        if (secrets.keySet().stream().noneMatch(MigrationStore::isOlderControl)) {
+            return secrets;
+        }
+        Map<String, String> kept = new HashMap<>();
+        secrets.forEach((name, value) -> {
+            if (!isOlderControl(name)) {
+                kept.put(name, value);
+            } else if (!control.has(name)) {
+                if (value.matches("\\d{1,9}")) {
+                    control.put(name, Integer.parseInt(value));
+                } else if ("true".equals(value)) {
+                    control.put(name, true);
+                } else {
+                    control.put(name, value);
+                }
+            }
+        });
+        return kept;
+    }
+
+    private static boolean isOlderControl(String secretName) {
+        return OLDER_CONTROL.contains(secretName) || secretName.startsWith("sendsInDoubt:");
     }
 
     /** The plain columns, read first: they name the row when another column cannot be read. */

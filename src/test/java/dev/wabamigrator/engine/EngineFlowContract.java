@@ -3,6 +3,7 @@ package dev.wabamigrator.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
@@ -119,7 +120,7 @@ abstract class EngineFlowContract {
     }
 
     @Test
-    void should_wait_for_a_code_and_return_to_the_wait_after_a_wrong_one() {
+    void should_wait_for_a_code_and_return_to_the_wait_after_a_wrong_one() throws Exception {
         String key = startMigration("TEST_CODE", "m-code");
         JsonNode waiting = awaitWaiting("m-code", "VERIFICATION_CODE", 1);
         assertThat(waiting.at("/data/state").asText()).isEqualTo("AWAITING_INPUT");
@@ -129,6 +130,8 @@ abstract class EngineFlowContract {
         send(key, "SubmitVerificationCode", "m-code", "code-wrong", ",\"code\":\"000000\"");
         JsonNode again = awaitWaiting("m-code", "VERIFICATION_CODE", 2);
         assertThat(again.at("/data/awaiting/reason").asText()).contains("wrong");
+        // the count is control state, readable by an operator in plain SQL (not sealed with the secrets)
+        assertThat(new ObjectMapper().readTree(column("m-code", "control")).path("wrongCodes").asInt()).isEqualTo(1);
 
         send(key, "SubmitVerificationCode", "m-code", "code-right", ",\"code\":\"123456\"");
         events.awaitType("m-code", "waba.migration.completed");
@@ -312,6 +315,19 @@ abstract class EngineFlowContract {
         assertThat(provider.calls("one", "m-fail")).isEqualTo(1);
         assertThat(provider.calls("two", "m-fail")).isEqualTo(1);
         assertThat(provider.calls("three", "m-fail")).isEqualTo(2);
+    }
+
+    /** One column of a migration row, by plain SQL. */
+    private String column(String migrationId, String column) throws Exception {
+        try (Connection connection = db.connect();
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT " + column + " FROM migration WHERE migration_id = ?")) {
+            select.setString(1, migrationId);
+            try (var rows = select.executeQuery()) {
+                assertThat(rows.next()).isTrue();
+                return rows.getString(1);
+            }
+        }
     }
 
     /** Writes a migration row the way a damaged database or a changed key leaves it: due an hour ago. */

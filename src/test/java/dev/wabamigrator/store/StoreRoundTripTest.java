@@ -47,7 +47,7 @@ class StoreRoundTripTest {
             MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, CLOCK);
             Migration started = Migration.of(new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678",
                     "4915112345678", MigrationState.RUNNING, "check-number", 0, object("{\"meta\":{\"wabaId\":\"w\"}}"),
-                    Map.of(), object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+                    Map.of(), object("{}"), object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
             sql.inTransaction(connection -> {
                 store.insert(connection, started, NOW);
                 return null;
@@ -57,7 +57,7 @@ class StoreRoundTripTest {
 
             Migration.Row changed = new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678", "4915112345678",
                     MigrationState.AWAITING_INPUT, "await-code", 2, started.row().params(), Map.of("pin", "123456"),
-                    object("{\"phoneNumberId\":\"p-9\"}"), Awaiting.VERIFICATION_CODE, "code sent by SMS",
+                    object("{\"wrongCodes\":2,\"codeRequestInDoubt\":true}"), object("{\"phoneNumberId\":\"p-9\"}"), Awaiting.VERIFICATION_CODE, "code sent by SMS",
                     NOW.plusSeconds(600), "{\"code\":\"x\"}", "request-code", NOW.plusSeconds(5), "instance-a",
                     "token-1", NOW.plusSeconds(30), 0);
             Migration read = Migration.of(changed, CLOCK);
@@ -66,7 +66,7 @@ class StoreRoundTripTest {
             assertThat(read.getVersion()).isEqualTo(1);
             Migration.Row expected = new Migration.Row(changed.migrationId(), changed.flow(), changed.countryCode(),
                     changed.nationalNumber(), changed.phoneE164(), changed.state(), changed.step(), changed.attempt(),
-                    changed.params(), changed.secrets(), changed.result(), changed.awaiting(),
+                    changed.params(), changed.secrets(), changed.control(), changed.result(), changed.awaiting(),
                     changed.awaitingReason(), changed.expiresAt(), changed.lastError(), changed.pendingCall(),
                     changed.nextAttemptAt(), changed.claimOwner(), changed.claimToken(), changed.claimedUntil(), 1);
             assertThat(store.find("m-1").orElseThrow().row()).isEqualTo(expected);
@@ -75,6 +75,60 @@ class StoreRoundTripTest {
             boolean staleWritten = sql.inTransaction(connection -> store.update(connection, stale, NOW));
             assertThat(staleWritten).isFalse();
             assertThat(stale.getVersion()).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void control_values_kept_with_the_secrets_by_older_rows_move_to_the_control_column(String kind) throws Exception {
+        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+            Sql sql = new Sql(dataSource);
+            SecretBox box = new SecretBox("test-key");
+            MigrationStore store = new MigrationStore(sql, box, json, CLOCK);
+            // a row as older versions wrote it: counters and flags sealed with the PIN, no control column value
+            Map<String, String> olderSecrets = Map.of("pin", "123456", "wrongCodes", "2", "codeRequestInDoubt", "true",
+                    "tokenRefetchedFor", "register", "sendsInDoubt:register", "1 131000 Axyz");
+            Migration older = Migration.of(new Migration.Row("m-old", "META_CLASSIC", "49", "15112345678",
+                    "4915112345678", MigrationState.RUNNING, "register", 0, object("{}"), olderSecrets, object("{}"),
+                    object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+            sql.inTransaction(connection -> {
+                store.insert(connection, older, NOW);
+                try (var statement = connection.prepareStatement(
+                        "UPDATE migration SET control = NULL WHERE migration_id = 'm-old'")) {
+                    statement.executeUpdate();
+                }
+                return null;
+            });
+
+            Migration read = store.find("m-old").orElseThrow();
+            assertThat(read.counter("wrongCodes")).isEqualTo(2);
+            assertThat(read.flag("codeRequestInDoubt")).isTrue();
+            assertThat(read.mark("tokenRefetchedFor")).isEqualTo("register");
+            assertThat(read.mark("sendsInDoubt:register")).isEqualTo("1 131000 Axyz");
+            assertThat(read.row().secrets()).isEqualTo(Map.of("pin", "123456"));
+            assertThat(columns(dataSource, "m-old")[0]).isNull(); // reading alone changes nothing
+
+            read.setCounter("wrongCodes", 3);
+            boolean written = sql.inTransaction(connection -> store.update(connection, read, NOW));
+            assertThat(written).isTrue();
+            String[] columns = columns(dataSource, "m-old");
+            assertThat(json.readTree(columns[0])).isEqualTo(json.readTree("{\"wrongCodes\":3,"
+                    + "\"codeRequestInDoubt\":true,\"tokenRefetchedFor\":\"register\","
+                    + "\"sendsInDoubt:register\":\"1 131000 Axyz\"}"));
+            assertThat(json.readTree(box.decrypt(columns[1], "m-old"))).isEqualTo(json.readTree("{\"pin\":\"123456\"}"));
+            assertThat(store.find("m-old").orElseThrow().counter("wrongCodes")).isEqualTo(3);
+        }
+    }
+
+    /** The control and secrets columns of a row, by plain SQL. */
+    private static String[] columns(HikariDataSource dataSource, String migrationId) throws Exception {
+        try (var connection = dataSource.getConnection();
+             var statement = connection.prepareStatement("SELECT control, secrets FROM migration WHERE migration_id = ?")) {
+            statement.setString(1, migrationId);
+            try (var rows = statement.executeQuery()) {
+                assertThat(rows.next()).isTrue();
+                return new String[] {rows.getString(1), rows.getString(2)};
+            }
         }
     }
 

@@ -28,9 +28,9 @@ import org.apache.camel.Exchange;
  * META_CLASSIC register goes back to request a code.
  */
 public final class MetaSteps {
-    /** Secret: the step to return to once the business token was fetched again after a 190. */
+    /** Control mark: the step to return to once the business token was fetched again after a 190. */
     static final String RESUME_AFTER_TOKEN = "resumeAfterTokenFetch";
-    /** Secret: the step a fresh business token was fetched for; a second 190 there asks a person. */
+    /** Control mark: the step a fresh business token was fetched for; a second 190 there asks a person. */
     static final String TOKEN_REFETCHED_FOR = "tokenRefetchedFor";
     private static final int MAX_REASON = 900;
     /** A route template's parameter value for "no such step in this flow". */
@@ -146,13 +146,13 @@ public final class MetaSteps {
                 return needsHuman("NO_ACCESS_TOKEN", "system_user_access_tokens answered without an access token; "
                         + "check that the customer granted the app access to the business, then resume");
             }
-            String resume = m.secret(RESUME_AFTER_TOKEN);
+            String resume = m.mark(RESUME_AFTER_TOKEN);
             if (resume == null) {
                 return new StepOutcome.Succeeded(Map.of(), null, Map.of(GraphRequests.BUSINESS_TOKEN, token));
             }
-            m.forgetSecret(RESUME_AFTER_TOKEN);
-            return new StepOutcome.Succeeded(Map.of(), resume,
-                    Map.of(GraphRequests.BUSINESS_TOKEN, token, TOKEN_REFETCHED_FOR, resume));
+            m.setMark(RESUME_AFTER_TOKEN, null);
+            m.setMark(TOKEN_REFETCHED_FOR, resume);
+            return new StepOutcome.Succeeded(Map.of(), resume, Map.of(GraphRequests.BUSINESS_TOKEN, token));
         });
     }
 
@@ -412,8 +412,8 @@ public final class MetaSteps {
         if (!r.success()) {
             return failed(m, r, tokenStep);
         }
-        if (m.getStep().equals(m.secret(TOKEN_REFETCHED_FOR))) {
-            m.forgetSecret(TOKEN_REFETCHED_FOR); // the fresh token worked: a later 190 may fetch again
+        if (m.getStep().equals(m.mark(TOKEN_REFETCHED_FOR))) {
+            m.setMark(TOKEN_REFETCHED_FOR, null); // the fresh token worked: a later 190 may fetch again
         }
         return onSuccess.apply(r);
     }
@@ -428,13 +428,14 @@ public final class MetaSteps {
 
     /** 190 on the customer's business token: fetch it again once, then come back here; a second 190 asks a person. */
     private StepOutcome refetchToken(Migration m, ProviderError error, String tokenStep) {
-        if (m.getStep().equals(m.secret(TOKEN_REFETCHED_FOR))) {
-            m.forgetSecret(TOKEN_REFETCHED_FOR); // a resume fetches once more
+        if (m.getStep().equals(m.mark(TOKEN_REFETCHED_FOR))) {
+            m.setMark(TOKEN_REFETCHED_FOR, null); // a resume fetches once more
             return new StepOutcome.NeedsHuman(error.withClass(ErrorClass.NEEDS_HUMAN), bound("the customer's business "
                     + "token was refused (" + error.code() + ") right after a new one was fetched: ask the customer "
                     + "to grant the app access to the business again (or redo onboarding), then send ResumeMigration"));
         }
-        return new StepOutcome.GoTo(tokenStep, error, Map.of(RESUME_AFTER_TOKEN, m.getStep()));
+        m.setMark(RESUME_AFTER_TOKEN, m.getStep());
+        return new StepOutcome.GoTo(tokenStep, error, Map.of());
     }
 
     /** The read-back of a reconcile failed: keep the doubt (the call stays pending), retry later or ask a person. */

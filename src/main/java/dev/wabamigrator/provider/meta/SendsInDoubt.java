@@ -5,8 +5,8 @@ import dev.wabamigrator.engine.ProviderError;
 
 /**
  * The sends of a step's call that is not safe to repeat whose answers left their effect unknown (a 5xx, an unreadable
- * body, Graph 1/2/131000), in a row, with the last answer's code and {@code fbtrace_id}. Kept with the migration's
- * secrets (encrypted, never in events) so the count outlives the runs in between: each such send is read back, and
+ * body, Graph 1/2/131000), in a row, with the last answer's code and {@code fbtrace_id}. Kept in the migration's
+ * control state (the {@code control} column, never in events) so the count outlives the runs in between: each such send is read back, and
  * once {@code app.provider.meta.max-sends-in-doubt} of them were shown not done, a person is asked instead of a
  * further send. A definite answer to the call, or the step done, forgets it.
  */
@@ -15,7 +15,7 @@ record SendsInDoubt(int count, String code, String traceId) {
     private static final SendsInDoubt NONE = new SendsInDoubt(0, null, null);
 
     static SendsInDoubt of(Migration m) {
-        String kept = m.secret(PREFIX + m.getStep());
+        String kept = m.mark(PREFIX + m.getStep());
         if (kept == null) {
             return NONE;
         }
@@ -28,12 +28,12 @@ record SendsInDoubt(int count, String code, String traceId) {
     }
 
     void keep(Migration m) {
-        m.keepSecret(PREFIX + m.getStep(), count + " " + (code == null ? "-" : code) + " "
+        m.setMark(PREFIX + m.getStep(), count + " " + (code == null ? "-" : code) + " "
                 + (traceId == null ? "-" : traceId));
     }
 
     static void forget(Migration m) {
-        m.forgetSecret(PREFIX + m.getStep());
+        m.setMark(PREFIX + m.getStep(), null);
     }
 
     /** For a reason a person reads: "3 sends, the last answered 131000 (fbtrace_id Axyz)". */
