@@ -317,19 +317,6 @@ abstract class EngineFlowContract {
         assertThat(provider.calls("three", "m-fail")).isEqualTo(2);
     }
 
-    /** One column of a migration row, by plain SQL. */
-    private String column(String migrationId, String column) throws Exception {
-        try (Connection connection = db.connect();
-             PreparedStatement select = connection.prepareStatement(
-                     "SELECT " + column + " FROM migration WHERE migration_id = ?")) {
-            select.setString(1, migrationId);
-            try (var rows = select.executeQuery()) {
-                assertThat(rows.next()).isTrue();
-                return rows.getString(1);
-            }
-        }
-    }
-
     /** Writes a migration row the way a damaged database or a changed key leaves it: due an hour ago. */
     private void writeRow(String migrationId, String flow, String state, String params, String secrets) throws Exception {
         String number = "650" + NUMBERS.incrementAndGet();
