@@ -3,15 +3,14 @@ package dev.wabamigrator.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.support.MutableClock;
 import dev.wabamigrator.store.MigrationStore;
 import dev.wabamigrator.store.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 import org.flywaydb.core.Flyway;
@@ -21,32 +20,12 @@ import org.junit.jupiter.api.Test;
 /** A claim held longer than one lease (a migration waiting for a rate slot) stays this worker's across its steps. */
 class ClaimHeartbeatTest {
 
-    /** A clock the test moves by hand. */
-    private static final class ManualClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void aStepRecordedAfterHeartbeatsKeepsTheExtendedLease() throws Exception {
         JdbcDataSource dataSource = new JdbcDataSource();
         dataSource.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
-        ManualClock clock = new ManualClock();
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
         ObjectMapper json = new ObjectMapper();
         Sql sql = new Sql(dataSource);
         MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, clock);
@@ -77,7 +56,7 @@ class ClaimHeartbeatTest {
         Migration held = claimed.get(0);
         // the worker holds it for two leases, heartbeats renewing the claim meanwhile, then records a step
         for (int i = 0; i < 6; i++) {
-            clock.now = clock.now.plus(Duration.ofSeconds(10));
+            clock.advance(Duration.ofSeconds(10));
             scheduler.extendClaims();
         }
         held.step = "two";

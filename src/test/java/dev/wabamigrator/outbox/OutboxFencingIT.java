@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.wabamigrator.support.MutableClock;
 import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.store.Outbox;
 import dev.wabamigrator.store.Sql;
@@ -18,11 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,30 +53,6 @@ class OutboxFencingIT {
     private static final Duration SEND_BOUND = Duration.ofSeconds(3);
     private static final Duration CLOCK_MARGIN = Duration.ofSeconds(1);
     private static final String CLOUDEVENTS_JSON = "application/cloudevents+json";
-
-    /** A clock the test moves by hand, shared by both instances (one clock, as the lease needs). */
-    private static final class TestClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-03-01T10:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     /**
      * One instance: its publisher and a Camel context whose Kafka producer is set up as in the route
@@ -127,7 +101,7 @@ class OutboxFencingIT {
         }
     }
 
-    private final TestClock clock = new TestClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
     private final List<AutoCloseable> open = new ArrayList<>();
     private final String topic = "waba.migration.events.v1.fencing-" + TestApp.uniqueSuffix();
     private HikariDataSource dataSource;

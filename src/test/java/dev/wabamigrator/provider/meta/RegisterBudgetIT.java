@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.wabamigrator.support.MutableClock;
 import dev.wabamigrator.store.RegisterAttemptStore;
 import dev.wabamigrator.store.Sql;
 import dev.wabamigrator.support.TestDatabase;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,30 +23,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RegisterBudgetIT {
     private static final Duration WINDOW = Duration.ofHours(72);
     private static final String PHONE = "16505551234";
-
-    /** A clock the test moves by hand. */
-    private static final class TestClock extends Clock {
-        private Instant now = Instant.parse("2026-03-01T10:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     private static HikariDataSource migrated(String kind) {
         TestDatabase database = TestDatabase.of(kind);
@@ -67,7 +41,7 @@ class RegisterBudgetIT {
     void should_never_make_an_eleventh_call_after_ten_recorded_failures(String kind) {
         try (HikariDataSource dataSource = migrated(kind)) {
             Sql sql = new Sql(dataSource);
-            TestClock clock = new TestClock();
+            MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             Instant first = clock.instant();
             RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(WINDOW, 10, 0), clock);
             for (int i = 0; i < 10; i++) {
@@ -95,7 +69,7 @@ class RegisterBudgetIT {
     void should_keep_the_last_slot_for_a_person_and_free_one_when_the_oldest_call_leaves_the_window(String kind) {
         try (HikariDataSource dataSource = migrated(kind)) {
             Sql sql = new Sql(dataSource);
-            TestClock clock = new TestClock();
+            MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(), clock);
             for (int i = 0; i < 9; i++) {
                 assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
@@ -115,7 +89,7 @@ class RegisterBudgetIT {
     void should_lock_the_number_for_the_window_after_133016(String kind) {
         try (HikariDataSource dataSource = migrated(kind)) {
             Sql sql = new Sql(dataSource);
-            TestClock clock = new TestClock();
+            MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             Instant lockedAt = clock.instant();
             RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(), clock);
             RegisterAttempts.Admission admission = attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER);
@@ -138,7 +112,7 @@ class RegisterBudgetIT {
     void should_count_a_register_whose_answer_was_lost(String kind) {
         try (HikariDataSource dataSource = migrated(kind)) {
             Sql sql = new Sql(dataSource);
-            TestClock clock = new TestClock();
+            MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(WINDOW, 3, 0), clock);
             // admitted and sent, then the connection dropped or the process died: no outcome is ever recorded
             assertThat(attempts.admit(PHONE, "m-1", RegisterAttempts.REGISTER).allowed()).isTrue();
