@@ -2,6 +2,7 @@ package dev.wabamigrator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.support.ExternalKafkaBroker;
 import dev.wabamigrator.support.OutageRun;
 import dev.wabamigrator.support.ReadinessProbe;
@@ -34,15 +35,7 @@ class KafkaOutageIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            if (run != null) {
-                run.close();
-            }
-        } finally {
-            if (broker != null) {
-                broker.close();
-            }
-        }
+        Closing.inOrder(run, broker);
     }
 
     @Test

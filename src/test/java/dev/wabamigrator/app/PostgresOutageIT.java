@@ -2,6 +2,7 @@ package dev.wabamigrator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.support.OutageRun;
 import dev.wabamigrator.support.PostgresCluster;
 import dev.wabamigrator.support.ReadinessProbe;
@@ -31,15 +32,7 @@ class PostgresOutageIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            if (run != null) {
-                run.close();
-            }
-        } finally {
-            if (cluster != null) {
-                cluster.close();
-            }
-        }
+        Closing.inOrder(run, cluster);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.support.ChildJvm;
 import dev.wabamigrator.support.KafkaClients.Commands;
@@ -62,21 +63,8 @@ class CrashRecoveryIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            if (app != null) {
-                app.close(); // SIGKILL if still running: never leave a JVM behind, pass or fail
-            }
-        } finally {
-            if (commands != null) {
-                commands.close();
-            }
-            if (events != null) {
-                events.close();
-            }
-            if (provider != null) {
-                provider.close();
-            }
-        }
+        // the app first: SIGKILL if still running, never leave a JVM behind, pass or fail
+        Closing.inOrder(app, commands, events, provider);
     }
 
     @ParameterizedTest(name = "{0}")

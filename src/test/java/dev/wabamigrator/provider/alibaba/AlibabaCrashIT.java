@@ -3,6 +3,7 @@ package dev.wabamigrator.provider.alibaba;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
 import dev.wabamigrator.sandbox.AlibabaSandboxControl;
@@ -52,15 +53,7 @@ class AlibabaCrashIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            if (run != null) {
-                run.close();
-            }
-        } finally {
-            if (sandbox != null) {
-                sandbox.close();
-            }
-        }
+        Closing.inOrder(run, sandbox);
     }
 
     @Test

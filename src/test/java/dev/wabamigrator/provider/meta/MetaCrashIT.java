@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.sandbox.MetaSandbox;
 import dev.wabamigrator.sandbox.MetaSandboxControl;
@@ -55,15 +56,7 @@ class MetaCrashIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            if (run != null) {
-                run.close();
-            }
-        } finally {
-            if (sandbox != null) {
-                sandbox.close();
-            }
-        }
+        Closing.inOrder(run, sandbox);
     }
 
     @Test
