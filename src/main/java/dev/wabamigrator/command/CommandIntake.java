@@ -173,6 +173,8 @@ public final class CommandIntake {
             store.sql().inTransaction(connection -> {
                 commands.markProcessed(connection, commandId, storedType, storedMigrationId, "REJECTED", now);
                 store.outbox().add(connection, List.of(event), now);
+                store.history().rejected(connection, commandId, storedType, storedMigrationId, rejection.code(),
+                        Bounds.echo(rejection.getMessage(), Bounds.MESSAGE), now);
                 return null;
             });
         } catch (Sql.SqlFailure e) {

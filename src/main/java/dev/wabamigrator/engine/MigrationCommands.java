@@ -95,6 +95,7 @@ public final class MigrationCommands {
                     markProcessed(connection, commandId, "StartMigration", migrationId, "APPLIED", now);
                     store.outbox().add(connection, List.of(events.migrationEvent(EventTypes.ACCEPTED, m.snapshot(),
                             Details.none().commandId(commandId), now)), now);
+                    store.history().command(connection, commandId, "StartMigration", m, now);
                     return migrationId;
                 });
             } catch (RejectionCarrier carrier) {
@@ -207,6 +208,7 @@ public final class MigrationCommands {
                     }
                     markProcessed(connection, commandId, type, migrationId, "APPLIED", now);
                     store.outbox().add(connection, out, now);
+                    store.history().command(connection, commandId, type, m, now);
                     return true;
                 });
                 if (done) {

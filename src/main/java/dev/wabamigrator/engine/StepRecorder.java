@@ -64,6 +64,7 @@ public final class StepRecorder {
     private void apply(Migration m, StepOutcome outcome) {
         Instant now = clock.instant();
         String finishedStep = m.step;
+        int finishedAttempt = m.attempt;
         MigrationState before = m.state;
         List<OutboxEvent> out = new ArrayList<>(2);
         m.stepsThisClaim++;
@@ -151,6 +152,7 @@ public final class StepRecorder {
                     return false;
                 }
                 store.outbox().add(connection, out, now);
+                store.history().step(connection, m, finishedStep, finishedAttempt, outcome, m.stepStartedNanos, now);
                 return true;
             });
         } catch (RuntimeException e) {

@@ -121,6 +121,34 @@ public final class MigrationEvents {
         return envelope(EventTypes.COMMAND_REJECTED, migrationId, key, data, now);
     }
 
+    /**
+     * {@code waba.migration.operator-action}: an operator issued {@code commandType} over JMX, and what came of it.
+     *
+     * @param key            the number's E.164 digits (the migration's events' key), or the commandId when unknown
+     * @param outcome        APPLIED or REJECTED
+     * @param rejectionCode  the rejection's code when REJECTED, else null
+     */
+    public OutboxEvent operatorAction(String key, String migrationId, String commandId, String commandType,
+                                      String user, String via, String reason, String outcome, String rejectionCode,
+                                      String rejectionMessage, Instant now) {
+        ObjectNode data = json.createObjectNode();
+        data.put("migrationId", migrationId);
+        ObjectNode operator = data.putObject("operator");
+        operator.put("user", user);
+        operator.put("via", via);
+        data.put("reason", reason);
+        ObjectNode command = data.putObject("command");
+        command.put("commandId", commandId);
+        command.put("type", commandType);
+        data.put("outcome", outcome);
+        if (rejectionCode != null) {
+            ObjectNode rejection = data.putObject("rejection");
+            rejection.put("code", rejectionCode);
+            rejection.put("message", rejectionMessage);
+        }
+        return envelope(EventTypes.OPERATOR_ACTION, migrationId, key, data, now);
+    }
+
     public ObjectNode error(ProviderError error) {
         ObjectNode node = json.createObjectNode();
         node.put("category", error.errorClass().name());

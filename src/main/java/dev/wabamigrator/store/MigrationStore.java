@@ -30,6 +30,7 @@ public final class MigrationStore {
 
     private final Sql sql;
     private final Outbox outbox;
+    private final StepHistory history;
     private final SecretBox secretBox;
     private final ObjectMapper json;
     private final Clock clock;
@@ -37,6 +38,7 @@ public final class MigrationStore {
     public MigrationStore(Sql sql, SecretBox secretBox, ObjectMapper json, Clock clock) {
         this.sql = sql;
         this.outbox = new Outbox(sql);
+        this.history = new StepHistory(sql, outbox, clock);
         this.secretBox = secretBox;
         this.json = json;
         this.clock = clock;
@@ -49,6 +51,11 @@ public final class MigrationStore {
     /** The outbox, written in the same transactions as the rows. */
     public Outbox outbox() {
         return outbox;
+    }
+
+    /** The step history, written in the same transactions as the rows. */
+    public StepHistory history() {
+        return history;
     }
 
     public Optional<Migration> find(Connection connection, String migrationId) throws SQLException {
