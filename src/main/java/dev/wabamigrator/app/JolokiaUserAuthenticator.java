@@ -2,6 +2,7 @@ package dev.wabamigrator.app;
 
 import com.sun.net.httpserver.HttpExchange;
 import java.util.Set;
+import javax.management.remote.JMXPrincipal;
 import javax.security.auth.Subject;
 import org.jolokia.jvmagent.security.UserPasswordHttpAuthenticator;
 import org.jolokia.server.core.config.ConfigKey;
@@ -25,7 +26,9 @@ public final class JolokiaUserAuthenticator extends UserPasswordHttpAuthenticato
     public Result authenticate(HttpExchange exchange) {
         Result result = super.authenticate(exchange);
         if (result instanceof Success success) {
-            exchange.setAttribute(SUBJECT_ATTRIBUTE, new Subject(true, Set.of(success.getPrincipal()), Set.of(), Set.of()));
+            // the user name alone: HttpPrincipal's own name is "realm:user"
+            exchange.setAttribute(SUBJECT_ATTRIBUTE, new Subject(true,
+                    Set.of(new JMXPrincipal(success.getPrincipal().getUsername())), Set.of(), Set.of()));
         }
         return result;
     }
