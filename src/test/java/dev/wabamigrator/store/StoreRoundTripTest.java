@@ -48,10 +48,8 @@ class StoreRoundTripTest {
             Migration started = Migration.of(new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678",
                     "4915112345678", MigrationState.RUNNING, "check-number", 0, object("{\"meta\":{\"wabaId\":\"w\"}}"),
                     Map.of(), object("{}"), object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
-            sql.inTransaction(connection -> {
-                store.insert(connection, started, NOW);
-                return null;
-            });
+            assertThat(store.insert(started, new MigrationStore.ProcessedCommand("c-1", "StartMigration", "m-1"),
+                    List.of(), NOW)).isEmpty();
             assertThat(started.getVersion()).isZero();
             assertThat(store.find("m-1").orElseThrow().row()).isEqualTo(started.row());
 
@@ -61,7 +59,7 @@ class StoreRoundTripTest {
                     NOW.plusSeconds(600), "{\"code\":\"x\"}", "request-code", NOW.plusSeconds(5), "instance-a",
                     "token-1", NOW.plusSeconds(30), 0);
             Migration read = Migration.of(changed, CLOCK);
-            boolean written = sql.inTransaction(connection -> store.update(connection, read, NOW));
+            boolean written = store.save(read, List.of(), NOW);
             assertThat(written).isTrue();
             assertThat(read.getVersion()).isEqualTo(1);
             Migration.Row expected = new Migration.Row(changed.migrationId(), changed.flow(), changed.countryCode(),
@@ -72,7 +70,7 @@ class StoreRoundTripTest {
             assertThat(store.find("m-1").orElseThrow().row()).isEqualTo(expected);
 
             Migration stale = Migration.of(changed, CLOCK); // still at version 0
-            boolean staleWritten = sql.inTransaction(connection -> store.update(connection, stale, NOW));
+            boolean staleWritten = store.save(stale, List.of(), NOW);
             assertThat(staleWritten).isFalse();
             assertThat(stale.getVersion()).isZero();
         }
@@ -91,8 +89,8 @@ class StoreRoundTripTest {
             Migration older = Migration.of(new Migration.Row("m-old", "META_CLASSIC", "49", "15112345678",
                     "4915112345678", MigrationState.RUNNING, "register", 0, object("{}"), olderSecrets, object("{}"),
                     object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+            store.insert(older, new MigrationStore.ProcessedCommand("c-old", "StartMigration", "m-old"), List.of(), NOW);
             sql.inTransaction(connection -> {
-                store.insert(connection, older, NOW);
                 try (var statement = connection.prepareStatement(
                         "UPDATE migration SET control = NULL WHERE migration_id = 'm-old'")) {
                     statement.executeUpdate();
@@ -109,7 +107,7 @@ class StoreRoundTripTest {
             assertThat(columns(dataSource, "m-old")[0]).isNull(); // reading alone changes nothing
 
             read.setCounter("wrongCodes", 3);
-            boolean written = sql.inTransaction(connection -> store.update(connection, read, NOW));
+            boolean written = store.save(read, List.of(), NOW);
             assertThat(written).isTrue();
             String[] columns = columns(dataSource, "m-old");
             assertThat(json.readTree(columns[0])).isEqualTo(json.readTree("{\"wrongCodes\":3,"
