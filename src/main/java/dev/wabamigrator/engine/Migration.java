@@ -14,6 +14,11 @@ import java.util.function.BiConsumer;
  * property {@code migration}, and written back by {@link StepRecorder}. Secrets are held decrypted only here,
  * never logged ({@link #toString()} leaves them out). What a step must remember across runs that is not a secret
  * (counters, flags) is its control state, a plain JSON object in the {@code control} column that operators can read.
+ *
+ * <p>Its state, step, wait and claim change only through the engine's named transitions ({@link #stepSucceeded},
+ * {@link #awaitInput}, {@link #retryAt}, {@link #jumpTo}, {@link #askPerson}, {@link #fail}, {@link #cancel},
+ * {@link #resume}, ...), each of which keeps the fields that belong together consistent (a park gives the claim
+ * back, a success ends the wait). Steps read it and keep their own results, secrets and control values.
  */
 public final class Migration {
     /** Steps one claim may run before the worker lets other migrations have a turn. */
