@@ -6,6 +6,7 @@ import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.operations.Migrations;
 import dev.wabamigrator.store.MigrationOverview;
 import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -49,7 +50,7 @@ public final class OperationsConfiguration implements CamelConfiguration {
         context.getRegistry().bind("stepHistory", store.history());
         Migrations migrations = new Migrations(
                 CamelContextHelper.mandatoryLookup(context, "commandIntake", CommandIntake.class), store.history(),
-                new MigrationOverview(store.sql()),
+                new MigrationOverview(CamelContextHelper.mandatoryLookup(context, "sql", Sql.class)),
                 CamelContextHelper.mandatoryLookup(context, "migrationEvents", MigrationEvents.class),
                 CamelContextHelper.mandatoryLookup(context, "json", ObjectMapper.class));
         Resources.wire(context, resources -> resources.add(migrations.register(context.getName())));

@@ -31,14 +31,14 @@ public final class FlowPass {
      */
     public void begin(Exchange exchange) {
         Migration m = exchange.getProperty("migration", Migration.class);
-        FlowDefinition flow = flows.get(m.flow);
-        flow.requireStep(m.step);
+        FlowDefinition flow = flows.get(m.getFlow());
+        flow.requireStep(m.getStep());
         Integer stepsBefore = exchange.getProperty(STEPS_AT_PASS_START, Integer.class);
-        if (stepsBefore != null && stepsBefore == m.stepsThisClaim) {
-            throw new IllegalStateException("flow route " + flow.route() + " ran no step for " + m.migrationId
-                    + " at step " + m.step);
+        if (stepsBefore != null && stepsBefore == m.getStepsThisClaim()) {
+            throw new IllegalStateException("flow route " + flow.route() + " ran no step for " + m.getMigrationId()
+                    + " at step " + m.getStep());
         }
-        exchange.setProperty(STEPS_AT_PASS_START, m.stepsThisClaim);
+        exchange.setProperty(STEPS_AT_PASS_START, m.getStepsThisClaim());
         exchange.removeProperty(PASS_ENDED);
         exchange.removeProperty(STEP_ENDPOINT);
         exchange.setProperty("flowRoute", "direct:" + flow.route());
@@ -60,8 +60,8 @@ public final class FlowPass {
         if (exchange.getProperty(PASS_ENDED, false, Boolean.class) || !m.isRunnable() || !stepRoute.equals(m.getStepRoute())) {
             return null;
         }
-        m.stepStartedNanos = System.nanoTime();
-        if (m.pendingCall != null && m.pendingCall.equals(m.step)) {
+        m.stepStarting();
+        if (m.getPendingCall() != null && m.getPendingCall().equals(m.getStep())) {
             String reconcile = stepRoute + "-reconcile";
             return exchange.getContext().getRoute(reconcile) != null ? "direct:" + reconcile : UNRECONCILABLE;
         }

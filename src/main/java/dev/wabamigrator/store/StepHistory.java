@@ -57,23 +57,24 @@ public final class StepHistory {
     }
 
     /**
-     * Records one step attempt, in the caller's transaction.
-     *
-     * @param step         the step that ran
-     * @param attempt      its attempt number when it ran
-     * @param startedNanos {@link System#nanoTime()} when the step started, 0 when unknown
+     * One run of a step: the step, its attempt number when it ran, what it came to, and how long it took (null when its
+     * clock was not started).
      */
-    public void step(Connection connection, Migration m, String step, int attempt, StepOutcome outcome,
-                     long startedNanos, Instant now) throws SQLException {
-        Map<String, Object> row = row(m.getMigrationId(), STEP, step, attempt, outcomeName(outcome), m.getState().name());
-        ProviderError error = errorOf(outcome);
+    public record Attempt(String step, int attempt, StepOutcome outcome, java.time.Duration took) {
+    }
+
+    /** Records one step attempt, in the caller's transaction. */
+    public void step(Connection connection, Migration m, Attempt attempt, Instant now) throws SQLException {
+        Map<String, Object> row = row(m.getMigrationId(), STEP, attempt.step(), attempt.attempt(),
+                outcomeName(attempt.outcome()), m.getState().name());
+        ProviderError error = errorOf(attempt.outcome());
         if (error != null) {
             row.put("errorCategory", error.errorClass().name());
             row.put("errorCode", cut(error.code(), 80));
             row.put("errorMessage", cut(error.message(), 1000));
             row.put("requestId", cut(error.traceId(), 100));
         }
-        row.put("startedAt", startedNanos == 0 ? null : now.minusNanos(Math.max(0, System.nanoTime() - startedNanos)));
+        row.put("startedAt", attempt.took() == null ? null : now.minus(attempt.took()));
         row.put("endedAt", now);
         sql.update(connection, "insert-step-history", row);
     }
