@@ -14,6 +14,11 @@ public final class FlowPass {
     public static final String UNRECONCILABLE = "direct:unreconcilable-call";
     /** Exchange property: the step endpoint being run now; while it is set, sends go where they are addressed. */
     static final String STEP_ENDPOINT = "stepEndpoint";
+    /**
+     * Exchange property: the step's failure hook, a bean and method ({@code metaSteps?method=readBackFailed}) that
+     * turns a failure's classified outcome into the step's outcome (error-handling.camel.yaml); set by the step route.
+     */
+    static final String STEP_FAILURE = "stepFailure";
     /** Exchange property: set once the pass ended (a park or a jump). */
     static final String PASS_ENDED = "flowPassEnded";
     /** Exchange property: steps recorded in this claim when the pass started. */
@@ -61,6 +66,7 @@ public final class FlowPass {
             return null;
         }
         m.stepStarting();
+        exchange.removeProperty(STEP_FAILURE); // a hook holds for the step run that set it only
         if (m.getPendingCall() != null && m.getPendingCall().equals(m.getStep())) {
             String reconcile = stepRoute + "-reconcile";
             return exchange.getContext().getRoute(reconcile) != null ? "direct:" + reconcile : UNRECONCILABLE;

@@ -65,11 +65,14 @@ public final class RetryPolicy {
         };
     }
 
-    /** What an exception that escaped a step means: a classified transient error, or our own fault. */
+    /**
+     * What an exception that escaped a step means: an outcome the provider segment settled itself (a pause, a call
+     * held back), a classified transient error, or our own fault.
+     */
     public StepOutcome outcomeForFailure(Throwable failure, Migration migration) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof ProviderPausedException paused) { // nothing was sent: wait out the pause
-                return paused.outcome();
+            if (cause instanceof StepOutcomeException settled) { // nothing was sent, e.g. wait out a pause
+                return settled.outcome();
             }
             if (cause instanceof TransientProviderException transientFailure) { // often wrapped by a bean call
                 return outcomeFor(transientFailure.error(), migration);
