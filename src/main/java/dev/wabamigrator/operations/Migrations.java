@@ -93,14 +93,7 @@ public final class Migrations implements MigrationsMBean {
         List<ObjectNode> lines = new ArrayList<>();
         for (MigrationOverview.Row row : overview.list(state(state), blankToNull(flow), null, phone(phoneOrBatch),
                 limit <= 0 ? DEFAULT_LIMIT : Math.min(limit, MAX_ITEMS))) {
-            ObjectNode line = json.createObjectNode();
-            line.put("migrationId", row.text("migration_id"));
-            line.put("flow", row.text("flow"));
-            line.put("phone", row.text("phone_e164"));
-            line.put("state", row.text("state"));
-            line.put("step", row.text("step"));
-            line.put("attempt", ((Number) row.columns().get("attempt")).intValue());
-            awaiting(line, row);
+            ObjectNode line = summary(row);
             lastError(line, row);
             line.put("updatedAt", timestamp(row.columns().get("updated_at")));
             lines.add(line);
@@ -116,14 +109,7 @@ public final class Migrations implements MigrationsMBean {
                     + migrationId).toString();
         }
         MigrationOverview.Row row = found.get();
-        ObjectNode current = json.createObjectNode();
-        current.put("migrationId", row.text("migration_id"));
-        current.put("flow", row.text("flow"));
-        current.put("phone", row.text("phone_e164"));
-        current.put("state", row.text("state"));
-        current.put("step", row.text("step"));
-        current.put("attempt", ((Number) row.columns().get("attempt")).intValue());
-        awaiting(current, row);
+        ObjectNode current = summary(row);
         putIfPresent(current, "expiresAt", timestamp(row.columns().get("expires_at")));
         lastError(current, row);
         putIfPresent(current, "pendingCall", row.text("pending_call"));
@@ -137,6 +123,19 @@ public final class Migrations implements MigrationsMBean {
             timeline.add(entry(entry));
         }
         return "{\"migration\":" + current + ",\n\"timeline\":" + lines(timeline) + "}";
+    }
+
+    /** Who and where a migration is: its id, flow, number, state, step and attempt, and what it waits for. */
+    private ObjectNode summary(MigrationOverview.Row row) {
+        ObjectNode line = json.createObjectNode();
+        line.put("migrationId", row.text("migration_id"));
+        line.put("flow", row.text("flow"));
+        line.put("phone", row.text("phone_e164"));
+        line.put("state", row.text("state"));
+        line.put("step", row.text("step"));
+        line.put("attempt", ((Number) row.columns().get("attempt")).intValue());
+        awaiting(line, row);
+        return line;
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
 import dev.wabamigrator.support.StepServer;
@@ -50,19 +51,13 @@ abstract class EngineFlowContract {
 
     @AfterAll
     void stop() throws Exception {
-        if (events != null) {
-            assertThat(events.all()).isNotEmpty().allSatisfy(event ->
-                    assertThat(MessageSchemas.shared().validateEvent(event)).as(event.toString()).isEmpty());
-            events.close();
-        }
-        if (commands != null) {
-            commands.close();
-        }
-        if (app != null) {
-            app.close();
-        }
-        if (provider != null) {
-            provider.close();
+        try {
+            if (events != null) {
+                assertThat(events.all()).isNotEmpty().allSatisfy(event ->
+                        assertThat(MessageSchemas.shared().validateEvent(event)).as(event.toString()).isEmpty());
+            }
+        } finally {
+            Closing.inOrder(events, commands, app, provider);
         }
     }
 
