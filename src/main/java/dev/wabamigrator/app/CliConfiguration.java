@@ -9,6 +9,7 @@ import java.util.Set;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
+import org.apache.camel.console.DevConsoleRegistry;
 import org.apache.camel.spi.CliConnectorFactory;
 import org.apache.camel.util.HomeHelper;
 import org.slf4j.Logger;
@@ -37,6 +38,12 @@ public final class CliConfiguration implements CamelConfiguration {
         connector.setEnabled(enabled && !production);
         if (connector.isEnabled()) {
             Path dir = ownerOnlyDirectory(Path.of(HomeHelper.resolveHomeDir(), ".camel"));
+            // the status file carries the properties console: ours masks every secret setting (found before Camel's)
+            DevConsoleRegistry consoles = context.getCamelContextExtension().getContextPlugin(DevConsoleRegistry.class);
+            if (consoles == null || !consoles.register(new MaskedPropertiesDevConsole())) {
+                throw new IllegalStateException("the Camel CLI connector would write secret settings to " + dir
+                        + ": set app.cli.enabled=false");
+            }
             LOG.info("Camel CLI connector on: `camel get`, `camel top` by this user on this machine read {}", dir);
         } else if (enabled) {
             LOG.info("Camel CLI connector off in the {} profile", PRODUCTION_PROFILE);
