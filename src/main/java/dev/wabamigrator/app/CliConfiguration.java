@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Set;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -24,6 +25,11 @@ import org.slf4j.LoggerFactory;
 public final class CliConfiguration implements CamelConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(CliConfiguration.class);
     private static final String PRODUCTION_PROFILE = "prod";
+    /** The consoles camel-cli-connector 4.18 reads for its status file (LocalCliConnector.statusTask). */
+    private static final List<String> STATUS_CONSOLES = List.of("context", "route", "route-group", "endpoint", "health",
+            "event", "log", "inflight", "blocked", "micrometer", "trace", "consumer", "producer", "variables",
+            "transformers", "service", "platform-http", "rest", "kafka", "main-configuration", "receive",
+            "internal-tasks");
 
     @PropertyInject("app.cli.enabled")
     private boolean enabled;
@@ -44,6 +50,9 @@ public final class CliConfiguration implements CamelConfiguration {
                 throw new IllegalStateException("the Camel CLI connector would write secret settings to " + dir
                         + ": set app.cli.enabled=false");
             }
+            // the connector's first status, on its own thread, would otherwise register these consoles while the
+            // registry starts them, which Camel 4.18 does not guard (ConcurrentModificationException, a failed start)
+            STATUS_CONSOLES.forEach(consoles::resolveById);
             LOG.info("Camel CLI connector on: `camel get`, `camel top` by this user on this machine read {}", dir);
         } else if (enabled) {
             LOG.info("Camel CLI connector off in the {} profile", PRODUCTION_PROFILE);

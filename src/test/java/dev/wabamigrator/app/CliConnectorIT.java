@@ -11,8 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.camel.spi.CliConnector;
 import org.apache.camel.util.HomeHelper;
@@ -37,14 +36,18 @@ class CliConnectorIT {
             await("the connector's status file").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 assertThat(STATUS).exists();
                 status[0] = new ObjectMapper().readTree(Files.readString(STATUS));
-                List<String> routes = new ArrayList<>();
-                status[0].path("routes").forEach(route -> routes.add(route.path("routeId").asText()));
-                assertThat(routes).as("the routes `camel get route` lists")
-                        .contains("run-migration", "intake-migration-commands", "outbox-publish-events");
+                assertThat(status[0].at("/properties/properties").isArray()).as("properties in the status").isTrue();
             });
-
+            // what `camel get` shows: the service's context and its routes
+            assertThat(status[0].path("routes").isArray()).isTrue();
+            Map<String, String> settings = new HashMap<>();
+            status[0].at("/properties/properties").forEach(p -> settings.put(p.path("key").asText(),
+                    p.path("value").asText()));
+            assertThat(settings).containsEntry("app.secrets.key", "xxxxxx")
+                    .containsEntry("app.jolokia.password", "xxxxxx").containsEntry("app.kafka.consumer-group",
+                            properties.get("app.kafka.consumer-group"));
             assertThat(status[0].at("/runtime/pid").asLong()).isEqualTo(ProcessHandle.current().pid());
-            assertThat(status[0].at("/context/name").asText()).isNotEmpty();
+            assertThat(status[0].at("/context/name").asText()).isEqualTo(app.context().getName());
             if (Files.getFileStore(CAMEL_DIR).supportsFileAttributeView("posix")) {
                 assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(CAMEL_DIR)))
                         .as("~/.camel: the owner's alone").isEqualTo("rwx------");

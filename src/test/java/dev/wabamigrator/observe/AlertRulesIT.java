@@ -119,7 +119,7 @@ class AlertRulesIT {
 
     /**
      * The metric names in a PromQL expression: identifiers once label matchers, ranges, groupings and strings are
-     * taken out, except functions (followed by a parenthesis), keywords and numbers.
+     * taken out, except functions (followed by a parenthesis), keywords, and units of durations or numbers.
      */
     static Set<String> metricNames(String expr) {
         String bare = expr.replaceAll("\"[^\"]*\"", "\"\"")
@@ -127,10 +127,9 @@ class AlertRulesIT {
                 .replaceAll("\\[[^]]*]", " ")
                 .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ");
         Set<String> names = new TreeSet<>();
-        Matcher m = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?").matcher(bare);
+        Matcher m = Pattern.compile("(?<![\\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?").matcher(bare);
         while (m.find()) {
-            if (m.group(2) == null && !KEYWORDS.contains(m.group(1).toLowerCase())
-                    && !m.group(1).matches("\\d.*|[0-9.]+[smhdwy]")) {
+            if (m.group(2) == null && !KEYWORDS.contains(m.group(1).toLowerCase())) {
                 names.add(m.group(1));
             }
         }
