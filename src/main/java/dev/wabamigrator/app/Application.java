@@ -20,8 +20,10 @@ public final class Application {
                 KafkaConfiguration.class,      // the broker, then the topics
                 DatabaseConfiguration.class,   // the pool, then Flyway
                 SandboxConfiguration.class,    // points the provider properties at itself...
+                TracingConfiguration.class,    // stepTraces, before the events read it
                 EngineConfiguration.class,
                 ProvidersConfiguration.class,  // ...before the provider clients read them
+                CliConfiguration.class,
                 OperationsConfiguration.class); // Jolokia last, so closed first
         return main;
     }

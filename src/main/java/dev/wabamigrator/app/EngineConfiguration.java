@@ -19,6 +19,7 @@ import dev.wabamigrator.outbox.OutboxPublisher;
 import dev.wabamigrator.store.MigrationStore;
 import dev.wabamigrator.store.ProviderPauseStore;
 import dev.wabamigrator.store.Sql;
+import dev.wabamigrator.trace.StepTraces;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -101,7 +102,9 @@ public final class EngineConfiguration implements CamelConfiguration {
         context.addService(flows);
         EngineMetrics metrics = new EngineMetrics(meterRegistry(context));
         MigrationStore store = new MigrationStore(sql, secretBox, json, clock);
-        MigrationEvents events = new MigrationEvents(json, eventSource.strip());
+        // with tracing on, each event carries the trace context it was made in (TracingConfiguration)
+        StepTraces traces = CamelContextHelper.mandatoryLookup(context, "stepTraces", StepTraces.class);
+        MigrationEvents events = new MigrationEvents(json, eventSource.strip(), traces::traceparent);
         RetryPolicy retryPolicy = new RetryPolicy(clock, Duration.ofMillis(parkInitialDelayMs), parkBackoffMultiplier,
                 Duration.ofMillis(parkMaxDelayMs), parkMaxTransientAttempts, parkMaxRateLimitedAttempts,
                 readBackMaxAttempts);

@@ -56,6 +56,8 @@ public final class KafkaConfiguration implements CamelConfiguration {
                     bootstrapServers)));
             createTopics(admin);
             context.getRegistry().bind("kafkaHealthCheck", new KafkaHealthCheck(admin));
+            // also read by the intake-lag gauge (OperationsConfiguration)
+            context.getRegistry().bind("kafkaAdmin", admin);
             LOG.info("Kafka at {}", bootstrapServers);
         });
     }

@@ -3,11 +3,13 @@ package dev.wabamigrator.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.command.CommandIntake;
 import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.observe.OperationsGauges;
 import dev.wabamigrator.operations.Migrations;
 import dev.wabamigrator.store.MigrationOverview;
 import dev.wabamigrator.store.MigrationStore;
 import dev.wabamigrator.store.Sql;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,11 +21,12 @@ import org.apache.camel.spi.MaskingFormatter;
 import org.apache.camel.support.CamelContextHelper;
 import org.apache.camel.support.processor.DefaultMaskingFormatter;
 import org.apache.camel.util.SensitiveUtils;
+import org.apache.kafka.clients.admin.Admin;
 
 /**
- * Operations: Camel's log mask, the step history and the operators' MBean {@code waba-migrator:type=Migrations}, and
- * the Jolokia agent (for Hawtio) once everything else is wired. Health checks
- * are bound by the configuration that owns what they check; metrics are Camel's ({@code camel.metrics.*}).
+ * Operations: Camel's log mask, the step history and the operators' MBean {@code waba-migrator:type=Migrations}, the
+ * gauges the alert rules watch, and the Jolokia agent (for Hawtio) once everything else is wired. Health checks are
+ * bound by the configuration that owns what they check; metrics are Camel's ({@code camel.metrics.*}) and the engine's.
  */
 public final class OperationsConfiguration implements CamelConfiguration {
     /** Field names whose values are secrets wherever Camel prints a message. */
@@ -34,6 +37,10 @@ public final class OperationsConfiguration implements CamelConfiguration {
     private String dataDir;
     @PropertyInject("app.jolokia.enabled")
     private boolean jolokiaEnabled;
+    @PropertyInject("app.kafka.topic.commands")
+    private String commandsTopic;
+    @PropertyInject("app.kafka.consumer-group")
+    private String consumerGroup;
 
     /** Camel's log mask (log EIP, tracer, JMX message dumps) also hides our secrets: PINs, codes, tokens. */
     @BindToRegistry(MaskingFormatter.CUSTOM_LOG_MASK_REF)
@@ -54,6 +61,11 @@ public final class OperationsConfiguration implements CamelConfiguration {
                 CamelContextHelper.mandatoryLookup(context, "migrationEvents", MigrationEvents.class),
                 CamelContextHelper.mandatoryLookup(context, "json", ObjectMapper.class));
         Resources.wire(context, resources -> resources.add(migrations.register(context.getName())));
+        // the gauges the alert rules watch (docs/ops), refreshed by the refresh-migration-metrics timer
+        context.getRegistry().bind("operationsGauges", new OperationsGauges(context,
+                CamelContextHelper.mandatoryLookup(context, "sql", Sql.class),
+                CamelContextHelper.mandatoryLookup(context, "kafkaAdmin", Admin.class), commandsTopic.strip(),
+                consumerGroup.strip(), CamelContextHelper.mandatoryLookup(context, "clock", Clock.class)));
         if (jolokiaEnabled) {
             // an unsafe Jolokia setting stops the start, and what the other configurations opened is closed
             Resources.wire(context, resources -> resources.add(

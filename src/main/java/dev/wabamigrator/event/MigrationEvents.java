@@ -11,18 +11,28 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * Builds the CloudEvents 1.0 (structured mode) events that go to the outbox. Event ids are fixed here, so a
- * re-publication carries the same id.
+ * re-publication carries the same id. With tracing on, each event also carries the W3C trace context it was made
+ * in, as the CloudEvents distributed-tracing extension {@code traceparent}: it is part of the stored event, so the
+ * publisher, however much later and whichever instance, sends it unchanged.
  */
 public final class MigrationEvents {
     private final ObjectMapper json;
     private final String source;
+    /** From a migration id (null for none) to the traceparent of the work making its event, or null. */
+    private final UnaryOperator<String> traceparent;
 
     public MigrationEvents(ObjectMapper json, String source) {
+        this(json, source, migrationId -> null);
+    }
+
+    public MigrationEvents(ObjectMapper json, String source, UnaryOperator<String> traceparent) {
         this.json = json;
         this.source = source;
+        this.traceparent = traceparent;
     }
 
     /** The migration fields every migration event carries in {@code data}, for a row that cannot be read whole. */
@@ -200,6 +210,10 @@ public final class MigrationEvents {
         }
         event.put("time", timestamp(now));
         event.put("datacontenttype", "application/json");
+        String trace = traceparent.apply(subject == null || subject.isEmpty() ? null : subject);
+        if (trace != null) {
+            event.put("traceparent", trace);
+        }
         event.set("data", data);
         return new OutboxEvent(id, type, key, event.toString());
     }

@@ -40,6 +40,8 @@ public final class TestApp implements AutoCloseable {
         p.put("app.data-dir", Files.createTempDirectory("waba-test").toString());
         p.put("app.secrets.key", "test-secrets-key");
         p.put("app.jolokia.enabled", "false");
+        // the CLI connector writes ~/.camel/<pid>-status.json every second; CliConnectorIT turns it on
+        p.put("app.cli.enabled", "false");
         p.put("app.sandbox.port", "0");
         p.put("camel.management.enabled", "false");
         p.put("app.management.port", "0");
@@ -65,8 +67,14 @@ public final class TestApp implements AutoCloseable {
     }
 
     public static TestApp start(Map<String, String> properties) {
+        return start(properties, Map.of());
+    }
+
+    /** With beans bound before the configurations run (e.g. an OpenTelemetry that keeps spans in memory). */
+    public static TestApp start(Map<String, String> properties, Map<String, Object> beans) {
         Main main = Application.create();
         main.configure().addConfiguration(TestConfiguration.class);
+        beans.forEach(main::bind);
         properties.forEach(main::addOverrideProperty);
         try {
             main.start();
