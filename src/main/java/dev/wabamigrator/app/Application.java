@@ -35,7 +35,12 @@ public final class Application {
             System.exit(Demo.run(args));
         }
         if (java.util.Arrays.asList(args).contains("--console")) {
-            System.exit(Console.run(System.getenv()));
+            try {
+                System.exit(Console.run(System.getenv()));
+            } catch (IllegalStateException notReady) { // no war, no password: say what to do, no stack trace
+                System.err.println(notReady.getMessage());
+                System.exit(2);
+            }
         }
         System.exit(create().run(args));
     }
