@@ -82,6 +82,8 @@ final class JolokiaAgent {
                 "agentContext", "/jolokia",
                 "discoveryEnabled", "false",
                 "authMode", "basic",
+                // basic authentication that also tells the MBeans who is calling (operator actions record it)
+                "authClass", JolokiaUserAuthenticator.class.getName(),
                 "realm", "waba-migrator",
                 "user", user,
                 "password", password,

@@ -1,5 +1,12 @@
 package dev.wabamigrator.app;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.command.CommandIntake;
+import dev.wabamigrator.event.MigrationEvents;
+import dev.wabamigrator.operations.Migrations;
+import dev.wabamigrator.store.MigrationOverview;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -9,11 +16,13 @@ import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.spi.MaskingFormatter;
+import org.apache.camel.support.CamelContextHelper;
 import org.apache.camel.support.processor.DefaultMaskingFormatter;
 import org.apache.camel.util.SensitiveUtils;
 
 /**
- * Operations: Camel's log mask, and the Jolokia agent (for Hawtio) once everything else is wired. Health checks
+ * Operations: Camel's log mask, the step history and the operators' MBean {@code waba-migrator:type=Migrations}, and
+ * the Jolokia agent (for Hawtio) once everything else is wired. Health checks
  * are bound by the configuration that owns what they check; metrics are Camel's ({@code camel.metrics.*}).
  */
 public final class OperationsConfiguration implements CamelConfiguration {
@@ -36,6 +45,15 @@ public final class OperationsConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext context) throws Exception {
+        // the step history (pruned by the prune-step-history route) and the operators' MBean over it
+        MigrationStore store = CamelContextHelper.mandatoryLookup(context, "migrationStore", MigrationStore.class);
+        context.getRegistry().bind("stepHistory", store.history());
+        Migrations migrations = new Migrations(
+                CamelContextHelper.mandatoryLookup(context, "commandIntake", CommandIntake.class), store.history(),
+                new MigrationOverview(CamelContextHelper.mandatoryLookup(context, "sql", Sql.class)),
+                CamelContextHelper.mandatoryLookup(context, "migrationEvents", MigrationEvents.class),
+                CamelContextHelper.mandatoryLookup(context, "json", ObjectMapper.class));
+        Resources.wire(context, resources -> resources.add(migrations.register(context.getName())));
         if (jolokiaEnabled) {
             // an unsafe Jolokia setting stops the start, and what the other configurations opened is closed
             Resources.wire(context, resources -> resources.add(

@@ -170,11 +170,8 @@ public final class CommandIntake {
         String storedType = Bounds.isPlainText(type, Bounds.COMMAND_TYPE) ? type : null;
         String storedMigrationId = Bounds.isPlainText(migrationId, Bounds.MIGRATION_ID) ? migrationId : null;
         try {
-            store.sql().inTransaction(connection -> {
-                commands.markProcessed(connection, commandId, storedType, storedMigrationId, "REJECTED", now);
-                store.outbox().add(connection, List.of(event), now);
-                return null;
-            });
+            store.saveRejection(new MigrationStore.ProcessedCommand(commandId, storedType, storedMigrationId),
+                    rejection.code(), Bounds.echo(rejection.getMessage(), Bounds.MESSAGE), event, now);
         } catch (Sql.SqlFailure e) {
             if (!e.isConstraintViolation() || !isProcessed(commandId)) {
                 throw e;

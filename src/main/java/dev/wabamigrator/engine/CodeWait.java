@@ -52,12 +52,12 @@ public final class CodeWait {
             return StepOutcome.succeeded();
         }
         Instant now = m.now();
-        boolean waiting = m.expiresAt != null; // set when the code was asked for; a wrong code keeps it
-        if (waiting && !now.isBefore(m.expiresAt)) {
+        boolean waiting = m.getExpiresAt() != null; // set when the code was asked for; a wrong code keeps it
+        if (waiting && !now.isBefore(m.getExpiresAt())) {
             return new StepOutcome.Failed(ProviderError.of("engine", "EXPIRED", "no verification code was submitted "
-                    + "before it expired at " + m.expiresAt + "; start a new migration", ErrorClass.PERMANENT));
+                    + "before it expired at " + m.getExpiresAt() + "; start a new migration", ErrorClass.PERMANENT));
         }
-        Instant expires = waiting ? m.expiresAt : now.plus(validity);
+        Instant expires = waiting ? m.getExpiresAt() : now.plus(validity);
         if (m.flag(REQUEST_IN_DOUBT)) {
             Instant askAgainAt = expires.minus(validity).plus(quietPeriod);
             if (!now.isBefore(askAgainAt)) {
@@ -67,7 +67,7 @@ public final class CodeWait {
                 return new StepOutcome.GoTo(requestStep, null, Map.of());
             }
             return new StepOutcome.Await(Awaiting.VERIFICATION_CODE, "a verification code may have been sent to +"
-                    + m.phoneE164 + " (the answer to the request was lost, so it is not known whether the provider "
+                    + m.getPhoneE164() + " (the answer to the request was lost, so it is not known whether the provider "
                     + "sent it); send it with SubmitVerificationCode before " + expires + ". If none arrives by "
                     + askAgainAt + " a new code is requested automatically (or send ResendVerificationCode now)",
                     expires, askAgainAt);
@@ -79,7 +79,7 @@ public final class CodeWait {
                 : "no code arrived within " + quietPeriod.toMinutes() + " min of a request whose answer was lost, so "
                     + "a new code was requested: ";
         String reason = wrong == 0
-                ? again + "a verification code was sent to +" + m.phoneE164 + "; send it with SubmitVerificationCode "
+                ? again + "a verification code was sent to +" + m.getPhoneE164() + "; send it with SubmitVerificationCode "
                     + "(or ResendVerificationCode for a new one) before " + expires
                 : "the submitted code was wrong (" + wrong + " of " + maxWrongCodes + " tries used); send the right "
                     + "code with SubmitVerificationCode before " + expires;
@@ -108,7 +108,7 @@ public final class CodeWait {
         m.forgetSecret(CODE);
         if (wrong >= maxWrongCodes) {
             m.setCounter(WRONG_CODES, 0);
-            m.step = wait; // a resume waits for a fresh code
+            m.resumeAt(wait); // a resume waits for a fresh code
             return new StepOutcome.NeedsHuman(error, wrong + " wrong verification codes in a row: stopped before the "
                     + "provider locks the number; confirm the code with the number's owner, then send ResumeMigration "
                     + "and submit it");

@@ -14,6 +14,11 @@ public final class FlowPass {
     public static final String UNRECONCILABLE = "direct:unreconcilable-call";
     /** Exchange property: the step endpoint being run now; while it is set, sends go where they are addressed. */
     static final String STEP_ENDPOINT = "stepEndpoint";
+    /**
+     * Exchange property: the step's failure hook, a bean and method ({@code metaSteps?method=readBackFailed}) that
+     * turns a failure's classified outcome into the step's outcome (error-handling.camel.yaml); set by the step route.
+     */
+    static final String STEP_FAILURE = "stepFailure";
     /** Exchange property: set once the pass ended (a park or a jump). */
     static final String PASS_ENDED = "flowPassEnded";
     /** Exchange property: steps recorded in this claim when the pass started. */
@@ -31,14 +36,14 @@ public final class FlowPass {
      */
     public void begin(Exchange exchange) {
         Migration m = exchange.getProperty("migration", Migration.class);
-        FlowDefinition flow = flows.get(m.flow);
-        flow.requireStep(m.step);
+        FlowDefinition flow = flows.get(m.getFlow());
+        flow.requireStep(m.getStep());
         Integer stepsBefore = exchange.getProperty(STEPS_AT_PASS_START, Integer.class);
-        if (stepsBefore != null && stepsBefore == m.stepsThisClaim) {
-            throw new IllegalStateException("flow route " + flow.route() + " ran no step for " + m.migrationId
-                    + " at step " + m.step);
+        if (stepsBefore != null && stepsBefore == m.getStepsThisClaim()) {
+            throw new IllegalStateException("flow route " + flow.route() + " ran no step for " + m.getMigrationId()
+                    + " at step " + m.getStep());
         }
-        exchange.setProperty(STEPS_AT_PASS_START, m.stepsThisClaim);
+        exchange.setProperty(STEPS_AT_PASS_START, m.getStepsThisClaim());
         exchange.removeProperty(PASS_ENDED);
         exchange.removeProperty(STEP_ENDPOINT);
         exchange.setProperty("flowRoute", "direct:" + flow.route());
@@ -60,8 +65,9 @@ public final class FlowPass {
         if (exchange.getProperty(PASS_ENDED, false, Boolean.class) || !m.isRunnable() || !stepRoute.equals(m.getStepRoute())) {
             return null;
         }
-        m.stepStartedNanos = System.nanoTime();
-        if (m.pendingCall != null && m.pendingCall.equals(m.step)) {
+        m.stepStarting();
+        exchange.removeProperty(STEP_FAILURE); // a hook holds for the step run that set it only
+        if (m.getPendingCall() != null && m.getPendingCall().equals(m.getStep())) {
             String reconcile = stepRoute + "-reconcile";
             return exchange.getContext().getRoute(reconcile) != null ? "direct:" + reconcile : UNRECONCILABLE;
         }

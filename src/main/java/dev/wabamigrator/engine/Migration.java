@@ -7,48 +7,57 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * One migration as the step routes see it: loaded from its row when claimed, carried in the exchange
  * property {@code migration}, and written back by {@link StepRecorder}. Secrets are held decrypted only here,
  * never logged ({@link #toString()} leaves them out). What a step must remember across runs that is not a secret
  * (counters, flags) is its control state, a plain JSON object in the {@code control} column that operators can read.
+ *
+ * <p>Its state, step, wait and claim change only through the engine's named transitions ({@link #stepSucceeded},
+ * {@link #awaitInput}, {@link #retryAt}, {@link #jumpTo}, {@link #askPerson}, {@link #fail}, {@link #cancel},
+ * {@link #resume}, ...), each of which keeps the fields that belong together consistent (a park gives the claim
+ * back, a success ends the wait). Steps read it and keep their own results, secrets and control values.
  */
 public final class Migration {
     /** Steps one claim may run before the worker lets other migrations have a turn. */
     static final int MAX_STEPS_PER_CLAIM = 50;
 
-    String migrationId;
-    String flow;
-    String countryCode;
-    String nationalNumber;
-    String phoneE164;
-    MigrationState state;
-    String step;
-    int attempt;
-    ObjectNode params;
-    Map<String, String> secrets = new HashMap<>();
-    ObjectNode control = JsonNodeFactory.instance.objectNode();
-    ObjectNode result;
-    Awaiting awaiting;
-    String awaitingReason;
-    Instant expiresAt;
-    String lastError;
-    String pendingCall;
-    Instant nextAttemptAt;
-    String claimOwner;
-    String claimToken;
+    private String migrationId;
+    private String flow;
+    private String countryCode;
+    private String nationalNumber;
+    private String phoneE164;
+    private MigrationState state;
+    private String step;
+    private int attempt;
+    private ObjectNode params;
+    private Map<String, String> secrets = new HashMap<>();
+    private ObjectNode control = JsonNodeFactory.instance.objectNode();
+    private ObjectNode result;
+    private Awaiting awaiting;
+    private String awaitingReason;
+    private Instant expiresAt;
+    private String lastError;
+    private String pendingCall;
+    private Instant nextAttemptAt;
+    private String claimOwner;
+    private String claimToken;
     /** Written by the heartbeat as well as by the worker. */
-    volatile Instant claimedUntil;
-    long version;
+    private volatile Instant claimedUntil;
+    private long version;
 
     // per claim, not persisted
     /** A call that is not safe to repeat was sent and no definite answer has come back yet. */
-    volatile boolean callInFlight;
-    int stepsThisClaim;
-    boolean claimLost;
-    long stepStartedNanos;
-    Clock clock = Clock.systemUTC();
+    private volatile boolean callInFlight;
+    private int stepsThisClaim;
+    private boolean claimLost;
+    private long stepStartedNanos;
+    private Clock clock = Clock.systemUTC();
+
+    private Migration() {
+    }
 
     public String getMigrationId() {
         return migrationId;
@@ -208,12 +217,239 @@ public final class Migration {
         return clock.instant();
     }
 
-    /** The fields every migration event carries. */
-    public dev.wabamigrator.event.MigrationEvents.Snapshot snapshot() {
-        Map<String, String> values = new java.util.LinkedHashMap<>();
-        result.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().asText()));
-        return new dev.wabamigrator.event.MigrationEvents.Snapshot(migrationId, flow, countryCode, nationalNumber,
-                phoneE164, state.name(), step, attempt, values);
+    /** Hands each non-secret provider id recorded so far to {@code action}, in the order they were recorded. */
+    public void forEachResult(BiConsumer<String, String> action) {
+        result.fields().forEachRemaining(e -> action.accept(e.getKey(), e.getValue().asText()));
+    }
+
+    // ---- what the engine reads of a claim (not persisted)
+
+    String getClaimToken() {
+        return claimToken;
+    }
+
+    /** Steps recorded since this worker claimed the migration. */
+    int getStepsThisClaim() {
+        return stepsThisClaim;
+    }
+
+    /** True once this copy may no longer be written: the row moved on, or a write's fate is unknown. */
+    boolean isClaimLost() {
+        return claimLost;
+    }
+
+    /**
+     * A call that is not safe to repeat was begun by a worker that still holds the migration: the number may be
+     * moving at the provider right now.
+     */
+    boolean hasCallInFlight(Instant now) {
+        return pendingCall != null && claimOwner != null && claimedUntil != null && claimedUntil.isAfter(now);
+    }
+
+    // ---- transitions: every change of the persisted state goes through one of these
+
+    /**
+     * A step finished, whatever its outcome: counts it against this claim's turn. No call is in flight any more;
+     * whether one is still in doubt ({@code pendingCall}) is for the outcome to say.
+     */
+    void stepEnded() {
+        stepsThisClaim++;
+        callInFlight = false;
+    }
+
+    /**
+     * The current step succeeded: keeps what it found, and any wait, doubt about a call, or last error is over.
+     * The state and step stay until {@link #moveTo} or {@link #complete}, so the step's event names the step.
+     */
+    void stepSucceeded(Map<String, String> found, Map<String, String> newSecrets) {
+        found.forEach(result::put);
+        secrets.putAll(newSecrets);
+        clearWait();
+        pendingCall = null;
+        lastError = null;
+    }
+
+    /** Runs {@code next} now, from its first attempt, under the same claim. */
+    void moveTo(String next, Instant now) {
+        state = MigrationState.RUNNING;
+        step = next;
+        attempt = 0;
+        nextAttemptAt = now;
+    }
+
+    /** The flow's last step succeeded: nothing more is due, and the claim is given back. */
+    void complete() {
+        state = MigrationState.COMPLETED;
+        nextAttemptAt = null;
+        releaseClaim();
+    }
+
+    /**
+     * Parks to wait for input until {@code nextCheckAt} (or, without one, {@code expiresAt}); the claim is given back.
+     *
+     * @return true when this starts a wait, false when the migration already waited for the same kind of input
+     */
+    boolean awaitInput(Awaiting kind, String reason, Instant expires, Instant nextCheckAt) {
+        boolean alreadyWaiting = state == MigrationState.AWAITING_INPUT && awaiting == kind;
+        state = MigrationState.AWAITING_INPUT;
+        awaiting = kind;
+        awaitingReason = reason;
+        expiresAt = expires;
+        nextAttemptAt = nextCheckAt != null ? nextCheckAt : expires;
+        releaseClaim();
+        return !alreadyWaiting;
+    }
+
+    /** The step failed for now: one more attempt at {@code at}; the claim is given back meanwhile. */
+    void retryAt(Instant at, String error) {
+        state = MigrationState.RUNNING;
+        attempt++;
+        lastError = error;
+        nextAttemptAt = at;
+        releaseClaim();
+    }
+
+    /**
+     * Goes to {@code target} now (back to a wait, or on to a step out of order), keeping {@code newSecrets}. A wait
+     * ends, but its {@code expiresAt} stays: going back to a wait does not restart its clock.
+     *
+     * @param error what sent it there, or null
+     */
+    void jumpTo(String target, Map<String, String> newSecrets, String error, Instant now) {
+        secrets.putAll(newSecrets);
+        awaiting = null;
+        awaitingReason = null;
+        pendingCall = null;
+        lastError = error;
+        moveTo(target, now);
+    }
+
+    /** Stops for a person: nothing is due until a {@code ResumeMigration}; the claim is given back. */
+    void askPerson(String reason, String error) {
+        state = MigrationState.AWAITING_INPUT;
+        awaiting = Awaiting.HUMAN_ACTION;
+        awaitingReason = reason;
+        expiresAt = null;
+        lastError = error;
+        nextAttemptAt = null;
+        releaseClaim();
+    }
+
+    /** The step a later {@code ResumeMigration} starts from, when it is not the current one. */
+    void resumeAt(String target) {
+        step = target;
+    }
+
+    /** Failed for good: nothing is due, any wait is over, and the claim is given back. */
+    void fail(String error) {
+        state = MigrationState.FAILED;
+        lastError = error;
+        nextAttemptAt = null;
+        clearWait();
+        releaseClaim();
+    }
+
+    /** Cancelled by a command: nothing is due and no worker holds it; the reason is kept where a wait's would be. */
+    void cancel(String reason) {
+        state = MigrationState.CANCELLED;
+        awaiting = null;
+        awaitingReason = reason;
+        nextAttemptAt = null;
+        releaseClaim();
+    }
+
+    /**
+     * A person resumed it: the current step runs again now, from its first attempt.
+     *
+     * @param callReadsBack whether the step can read a call in doubt back; when it cannot, the person checked the
+     *                      provider's side, so the doubt is dropped
+     */
+    void resume(boolean callReadsBack, Instant now) {
+        attempt = 0;
+        if (pendingCall != null && !callReadsBack) {
+            pendingCall = null;
+        }
+        lastError = null;
+        wake(now);
+    }
+
+    /** A verification code arrived: kept as a secret, and the wait ends now. */
+    void codeSubmitted(String code, Instant now) {
+        secrets.put(CodeWait.CODE, code);
+        wake(now);
+    }
+
+    /** A new code was asked for: back to {@code requestStep}, the step that requests one, now. */
+    void codeRequestedAgain(String requestStep, Instant now) {
+        step = requestStep;
+        wake(now);
+    }
+
+    /**
+     * A call that is not safe to repeat is about to be sent for the current step: until a definite answer, its
+     * effect is in doubt.
+     *
+     * @return the call that was pending before, for {@link #callNotSent}
+     */
+    String callStarting() {
+        String before = pendingCall;
+        pendingCall = step;
+        callInFlight = true;
+        return before;
+    }
+
+    /** The call marked by {@link #callStarting} was not sent after all. */
+    void callNotSent(String pendingBefore) {
+        pendingCall = pendingBefore;
+        callInFlight = false;
+    }
+
+    /** This copy may no longer be written (see {@link #isClaimLost}). */
+    void loseClaim() {
+        claimLost = true;
+    }
+
+    /** The claim was given back (or was never this copy's to keep). */
+    void releaseClaim() {
+        claimOwner = null;
+        claimToken = null;
+        claimedUntil = null;
+    }
+
+    /** The heartbeat moved the lease on; the next write keeps it (a stale end would let the lease run out). */
+    void claimExtended(Instant until) {
+        if (claimToken != null) {
+            claimedUntil = until;
+        }
+    }
+
+    /** Starts the clock of the step about to run. */
+    void stepStarting() {
+        stepStartedNanos = System.nanoTime();
+    }
+
+    /** How long the step took since {@link #stepStarting}; null when its clock was not started. Stops the clock. */
+    java.time.Duration stepTook() {
+        if (stepStartedNanos == 0) {
+            return null;
+        }
+        java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - stepStartedNanos);
+        stepStartedNanos = 0;
+        return took;
+    }
+
+    /** Due now, no longer waiting. */
+    private void wake(Instant now) {
+        state = MigrationState.RUNNING;
+        awaiting = null;
+        awaitingReason = null;
+        nextAttemptAt = now;
+    }
+
+    private void clearWait() {
+        awaiting = null;
+        awaitingReason = null;
+        expiresAt = null;
     }
 
     @Override
@@ -234,6 +470,28 @@ public final class Migration {
         return new Row(migrationId, flow, countryCode, nationalNumber, phoneE164, state, step, attempt, params,
                 new HashMap<>(secrets), control.deepCopy(), result, awaiting, awaitingReason, expiresAt, lastError, pendingCall,
                 nextAttemptAt, claimOwner, claimToken, claimedUntil, version);
+    }
+
+    /**
+     * A new migration, as a {@code StartMigration} makes it: RUNNING at its flow's first step, nothing recorded yet.
+     * The store gives it its version and due time when it inserts the row ({@link #inserted}).
+     */
+    static Migration start(String migrationId, String flow, String firstStep, String countryCode,
+                           String nationalNumber, ObjectNode params, Map<String, String> secrets, ObjectNode result,
+                           Clock clock) {
+        Migration m = new Migration();
+        m.clock = clock;
+        m.migrationId = migrationId;
+        m.flow = flow;
+        m.countryCode = countryCode;
+        m.nationalNumber = nationalNumber;
+        m.phoneE164 = countryCode + nationalNumber;
+        m.state = MigrationState.RUNNING;
+        m.step = firstStep;
+        m.params = params;
+        m.secrets.putAll(secrets);
+        m.result = result;
+        return m;
     }
 
     /** A migration as read from its row; {@code clock} tells it when a step is due. */

@@ -60,14 +60,14 @@ public final class MigrationScheduler {
         List<Object> rows = store.claimDue(instanceId, token, now.plus(lease), now, room);
         List<Migration> claimed = new ArrayList<>(rows.size());
         for (Object row : rows) {
-            if (row instanceof Migration m && flows.find(m.flow).isPresent()) {
+            if (row instanceof Migration m && flows.find(m.getFlow()).isPresent()) {
                 claimed.add(m);
             } else {
                 setAside(row instanceof Migration m ? UnreadableMigration.unknownFlow(m) : (UnreadableMigration) row);
             }
         }
         inFlight.addAndGet(claimed.size());
-        claimed.forEach(m -> working.put(m.migrationId, m));
+        claimed.forEach(m -> working.put(m.getMigrationId(), m));
         return claimed;
     }
 
@@ -83,14 +83,9 @@ public final class MigrationScheduler {
                 row.countryCode(), row.nationalNumber(), row.phoneE164(), MigrationState.AWAITING_INPUT.name(),
                 row.step(), row.attempt(), Map.of());
         try {
-            boolean written = store.sql().inTransaction(connection -> {
-                if (!store.setAside(connection, row, reason, events.error(error).toString(), now)) {
-                    return false;
-                }
-                store.outbox().add(connection, List.of(events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot,
-                        MigrationEvents.Details.none().error(error).awaiting(Awaiting.HUMAN_ACTION, reason, null), now)), now);
-                return true;
-            });
+            boolean written = store.setAside(row, reason, events.error(error).toString(),
+                    events.migrationEvent(EventTypes.AWAITING_INPUT, snapshot, MigrationEvents.Details.none().error(error)
+                            .awaiting(Awaiting.HUMAN_ACTION, reason, null), now), now);
             if (written) {
                 LOG.error("migration {} at step {} cannot be read ({}); set aside for a person", row.migrationId(),
                         row.step(), row.problem());
@@ -106,10 +101,10 @@ public final class MigrationScheduler {
     /** Ends a worker's turn: gives the claim back if the steps did not already (they do when they park). */
     public void release(Migration m) {
         inFlight.decrementAndGet();
-        working.remove(m.migrationId); // from now on its lease runs out by itself, even if the update below fails
-        if (m.claimToken != null && !m.claimLost) {
-            store.releaseClaim(m.migrationId, m.claimToken);
-            StepRecorder.releaseClaim(m);
+        working.remove(m.getMigrationId()); // from now on its lease runs out by itself, even if the update below fails
+        if (m.getClaimToken() != null && !m.isClaimLost()) {
+            store.releaseClaim(m.getMigrationId(), m.getClaimToken());
+            m.releaseClaim();
         }
     }
 
@@ -125,8 +120,8 @@ public final class MigrationScheduler {
         // lease of a migration held longer than a lease (e.g. waiting for a rate slot) run out under its worker
         for (String id : ids) {
             Migration m = working.get(id);
-            if (m != null && m.claimToken != null) {
-                m.claimedUntil = until;
+            if (m != null) {
+                m.claimExtended(until);
             }
         }
         LOG.debug("extended {} claims", ids.size());

@@ -1,8 +1,6 @@
 package dev.wabamigrator.engine;
 
 import dev.wabamigrator.store.ProviderPauseStore;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,14 +91,13 @@ public final class ProviderPauses {
         });
     }
 
-    /** Ends a pause raised by {@code migrationId}, in the caller's transaction (its {@code ResumeMigration}). */
-    boolean endFor(Connection connection, String migrationId) throws SQLException {
-        boolean ended = store.deleteRaisedBy(connection, migrationId);
-        if (ended) {
-            seen.clear();
-            LOG.warn("provider calls resume: ResumeMigration of {} ended the pause it raised", migrationId);
-        }
-        return ended;
+    /**
+     * The {@code ResumeMigration} of {@code migrationId} ended the pause it raised (the store deleted it with the
+     * resume): forget what this instance saw, so calls go again at once.
+     */
+    void endedBy(String migrationId) {
+        seen.clear();
+        LOG.warn("provider calls resume: ResumeMigration of {} ended the pause it raised", migrationId);
     }
 
     /** A (re)start may bring fixed credentials: end every pause; a still-broken key pauses again on its first call. */

@@ -36,40 +36,43 @@ public final class RetryPolicy {
      * @param state what the provider showed, e.g. {@code "status PENDING"}
      */
     public StepOutcome readBackInconclusive(Migration migration, String state) {
-        int readBacks = migration.attempt + 1;
-        ProviderError error = ProviderError.of("engine", StepRecorder.CALL_OUTCOME_UNKNOWN, "the " + migration.step
+        int readBacks = migration.getAttempt() + 1;
+        ProviderError error = ProviderError.of("engine", StepRecorder.CALL_OUTCOME_UNKNOWN, "the " + migration.getStep()
                 + " call's effect is not settled yet (" + state + "); read back " + readBacks + " time(s)",
                 ErrorClass.TRANSIENT);
         if (readBacks >= maxReadBacks) {
             return new StepOutcome.NeedsHuman(error.withClass(ErrorClass.NEEDS_HUMAN), "the provider still does not "
-                    + "show whether " + migration.step + " took effect (" + state + ") after " + readBacks
+                    + "show whether " + migration.getStep() + " took effect (" + state + ") after " + readBacks
                     + " read-backs; check it with the provider, then send ResumeMigration to read it back again");
         }
-        return new StepOutcome.RetryLater(error, clock.instant().plus(backoff(migration.attempt)));
+        return new StepOutcome.RetryLater(error, clock.instant().plus(backoff(migration.getAttempt())));
     }
 
     public StepOutcome outcomeFor(ProviderError error, Migration migration) {
-        int attemptsSoFar = migration.attempt + 1;
+        int attemptsSoFar = migration.getAttempt() + 1;
         return switch (error.errorClass()) {
             case TRANSIENT -> attemptsSoFar >= maxTransientAttempts
-                    ? new StepOutcome.NeedsHuman(error, "step " + migration.step + " still failing after "
+                    ? new StepOutcome.NeedsHuman(error, "step " + migration.getStep() + " still failing after "
                         + attemptsSoFar + " attempts (" + error.code() + "): check the provider, then resume")
-                    : new StepOutcome.RetryLater(error, clock.instant().plus(backoff(migration.attempt)));
+                    : new StepOutcome.RetryLater(error, clock.instant().plus(backoff(migration.getAttempt())));
             case RATE_LIMITED -> attemptsSoFar >= maxRateLimitedAttempts
-                    ? new StepOutcome.NeedsHuman(error, "step " + migration.step + " still rate limited after "
+                    ? new StepOutcome.NeedsHuman(error, "step " + migration.getStep() + " still rate limited after "
                         + attemptsSoFar + " attempts (" + error.code() + ")")
                     : new StepOutcome.RetryLater(error, clock.instant().plus(
-                        error.retryAfter() != null ? error.retryAfter() : backoff(migration.attempt)));
+                        error.retryAfter() != null ? error.retryAfter() : backoff(migration.getAttempt())));
             case NEEDS_HUMAN -> new StepOutcome.NeedsHuman(error, error.message());
             case PERMANENT -> new StepOutcome.Failed(error);
         };
     }
 
-    /** What an exception that escaped a step means: a classified transient error, or our own fault. */
+    /**
+     * What an exception that escaped a step means: an outcome the provider segment settled itself (a pause, a call
+     * held back), a classified transient error, or our own fault.
+     */
     public StepOutcome outcomeForFailure(Throwable failure, Migration migration) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof ProviderPausedException paused) { // nothing was sent: wait out the pause
-                return paused.outcome();
+            if (cause instanceof StepOutcomeException settled) { // nothing was sent, e.g. wait out a pause
+                return settled.outcome();
             }
             if (cause instanceof TransientProviderException transientFailure) { // often wrapped by a bean call
                 return outcomeFor(transientFailure.error(), migration);

@@ -9,6 +9,16 @@ import java.util.Map;
  */
 public sealed interface StepOutcome {
 
+    /** The provider error behind this outcome; null for a success or a wait. */
+    default ProviderError error() {
+        return null;
+    }
+
+    /** When the same step runs again after a {@link RetryLater}; null for any other outcome. */
+    default Instant retryAt() {
+        return null;
+    }
+
     /** The step is done. {@code result} holds non-secret provider ids; {@code nextStep} null means "the flow's next". */
     record Succeeded(Map<String, String> result, String nextStep, Map<String, String> secrets) implements StepOutcome {
     }
@@ -22,14 +32,26 @@ public sealed interface StepOutcome {
 
     /** Try the same step again later; it costs no thread while it waits. */
     record RetryLater(ProviderError error, Instant at) implements StepOutcome {
+        @Override
+        public Instant retryAt() {
+            return at;
+        }
     }
 
     /** Go back (or forward) to another step of the flow, e.g. a wrong code returns to the code wait. */
     record GoTo(String step, ProviderError error, Map<String, String> secrets) implements StepOutcome {
     }
 
-    /** A person must act; {@code ResumeMigration} retries the step. */
+    /** A person must act; {@code ResumeMigration} retries the step. The reason is cut to fit its column. */
     record NeedsHuman(ProviderError error, String reason) implements StepOutcome {
+        /** Characters of a reason kept: it fits the awaiting_reason column (1000) and stays readable. */
+        public static final int MAX_REASON = 900;
+
+        public NeedsHuman {
+            if (reason != null && reason.length() > MAX_REASON) {
+                reason = reason.substring(0, MAX_REASON - 3) + "...";
+            }
+        }
     }
 
     /** The migration cannot succeed. */

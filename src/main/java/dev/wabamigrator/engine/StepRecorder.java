@@ -6,6 +6,7 @@ import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.MigrationEvents.Details;
 import dev.wabamigrator.event.OutboxEvent;
 import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.StepHistory;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,136 +53,92 @@ public final class StepRecorder {
 
     /** Records an exception that escaped a step (after any redelivery): retry later, or ask a person. */
     public void recordFailure(Migration m, Throwable failure) {
-        if (m.claimLost) {
+        if (m.isClaimLost()) {
             LOG.warn("migration {} not recorded ({}); it runs again from its last recorded step once its claim runs out",
-                    m.migrationId, failure.toString());
+                    m.getMigrationId(), failure.toString());
             return;
         }
-        LOG.warn("migration {} step {} failed: {}", m.migrationId, m.step, failure.toString());
+        LOG.warn("migration {} step {} failed: {}", m.getMigrationId(), m.getStep(), failure.toString());
         apply(m, retryPolicy.outcomeForFailure(failure, m));
     }
 
     private void apply(Migration m, StepOutcome outcome) {
         Instant now = clock.instant();
-        String finishedStep = m.step;
-        MigrationState before = m.state;
+        String finishedStep = m.getStep();
+        int finishedAttempt = m.getAttempt();
+        MigrationState before = m.getState();
         List<OutboxEvent> out = new ArrayList<>(2);
-        m.stepsThisClaim++;
         // pendingCall stays as it is unless the step succeeded or moved on: it is cleared only by a definite
         // answer to the call (Migration.callAnswered); a failed read-back keeps the doubt for the next run
-        m.callInFlight = false;
+        m.stepEnded();
         if (outcome instanceof StepOutcome.Succeeded s) {
-            s.result().forEach(m.result::put);
-            m.secrets.putAll(s.secrets());
-            clearWait(m);
-            m.pendingCall = null;
-            m.lastError = null;
+            m.stepSucceeded(s.result(), s.secrets());
             String next = s.nextStep() != null ? s.nextStep()
-                    : flows.get(m.flow).next(m.step).orElse(null);
+                    : flows.get(m.getFlow()).next(m.getStep()).orElse(null);
             out.add(event(EventTypes.STEP_SUCCEEDED, m, Details.none(), now));
             if (next == null) {
-                m.state = MigrationState.COMPLETED;
-                m.nextAttemptAt = null;
-                releaseClaim(m);
+                m.complete();
                 out.add(event(EventTypes.COMPLETED, m, Details.none(), now));
             } else {
-                m.state = MigrationState.RUNNING;
-                m.step = next;
-                m.attempt = 0;
-                m.nextAttemptAt = now;
+                m.moveTo(next, now);
             }
         } else if (outcome instanceof StepOutcome.Await a) {
-            boolean alreadyWaiting = m.state == MigrationState.AWAITING_INPUT && m.awaiting == a.awaiting();
-            m.state = MigrationState.AWAITING_INPUT;
-            m.awaiting = a.awaiting();
-            m.awaitingReason = a.reason();
-            m.expiresAt = a.expiresAt();
-            m.nextAttemptAt = a.nextCheckAt() != null ? a.nextCheckAt() : a.expiresAt();
-            releaseClaim(m);
-            if (!alreadyWaiting) {
+            if (m.awaitInput(a.awaiting(), a.reason(), a.expiresAt(), a.nextCheckAt())) {
                 out.add(event(EventTypes.AWAITING_INPUT, m,
                         Details.none().awaiting(a.awaiting(), a.reason(), a.expiresAt()), now));
             }
         } else if (outcome instanceof StepOutcome.RetryLater r) {
-            m.state = MigrationState.RUNNING;
-            m.attempt++;
-            m.lastError = errorJson(r.error());
-            m.nextAttemptAt = r.at();
-            releaseClaim(m);
-            metrics.retryScheduled(m.flow, m.step, r.error());
+            m.retryAt(r.at(), errorJson(r.error()));
+            metrics.retryScheduled(m.getFlow(), m.getStep(), r.error());
             out.add(event(EventTypes.STEP_RETRY_SCHEDULED, m,
                     Details.none().error(r.error()).nextAttemptAt(r.at()), now));
         } else if (outcome instanceof StepOutcome.GoTo g) {
-            flows.get(m.flow).requireStep(g.step()); // fails fast on a step the flow does not have
-            m.secrets.putAll(g.secrets());
-            m.awaiting = null; // expiresAt stays: going back to a wait does not restart its clock
-            m.awaitingReason = null;
-            m.pendingCall = null;
-            m.lastError = g.error() == null ? null : errorJson(g.error());
-            m.state = MigrationState.RUNNING;
-            m.step = g.step();
-            m.attempt = 0;
-            m.nextAttemptAt = now;
+            flows.get(m.getFlow()).requireStep(g.step()); // fails fast on a step the flow does not have
+            m.jumpTo(g.step(), g.secrets(), g.error() == null ? null : errorJson(g.error()), now);
         } else if (outcome instanceof StepOutcome.NeedsHuman h) {
-            m.state = MigrationState.AWAITING_INPUT;
-            m.awaiting = Awaiting.HUMAN_ACTION;
-            m.awaitingReason = h.reason();
-            m.expiresAt = null;
-            m.lastError = h.error() == null ? null : errorJson(h.error());
-            m.nextAttemptAt = null;
-            releaseClaim(m);
+            m.askPerson(h.reason(), h.error() == null ? null : errorJson(h.error()));
             if (h.error() != null) {
-                metrics.providerError(m.flow, m.step, h.error());
+                metrics.providerError(m.getFlow(), m.getStep(), h.error());
             }
             out.add(event(EventTypes.AWAITING_INPUT, m,
                     Details.none().error(h.error()).awaiting(Awaiting.HUMAN_ACTION, h.reason(), null), now));
         } else if (outcome instanceof StepOutcome.Failed f) {
-            m.state = MigrationState.FAILED;
-            m.lastError = errorJson(f.error());
-            m.nextAttemptAt = null;
-            clearWait(m);
-            releaseClaim(m);
-            metrics.providerError(m.flow, m.step, f.error());
+            m.fail(errorJson(f.error()));
+            metrics.providerError(m.getFlow(), m.getStep(), f.error());
             out.add(event(EventTypes.FAILED, m, Details.none().error(f.error()), now));
         }
+        java.time.Duration took = m.stepTook();
         boolean written;
         try {
-            written = store.sql().inTransaction(connection -> {
-                if (!store.update(connection, m, now)) {
-                    return false;
-                }
-                store.outbox().add(connection, out, now);
-                return true;
-            });
+            written = store.save(m, out, new StepHistory.Attempt(finishedStep, finishedAttempt, outcome, took), now);
         } catch (RuntimeException e) {
             // the write failed (database gone mid-transaction): our copy is now ahead of the row (next step, version),
             // so nothing more may be written from it; the claim runs out and the step runs again from the row
-            m.claimLost = true;
+            m.loseClaim();
             throw e;
         }
         if (!written) {
             // a command (cancel) or another worker changed the row: our copy is stale, stop here
-            m.claimLost = true;
-            LOG.info("migration {} changed under step {}; this worker stops", m.migrationId, finishedStep);
+            m.loseClaim();
+            LOG.info("migration {} changed under step {}; this worker stops", m.getMigrationId(), finishedStep);
             return;
         }
-        metrics.stepFinished(m.flow, finishedStep, outcome);
-        if (m.stepStartedNanos != 0) {
-            metrics.stepDuration(m.flow, finishedStep, java.time.Duration.ofNanos(System.nanoTime() - m.stepStartedNanos));
-            m.stepStartedNanos = 0;
+        metrics.stepFinished(m.getFlow(), finishedStep, outcome);
+        if (took != null) {
+            metrics.stepDuration(m.getFlow(), finishedStep, took);
         }
-        LOG.info("migration {} step {} -> {} {} ({})", m.migrationId, finishedStep, m.state, m.step,
+        LOG.info("migration {} step {} -> {} {} ({})", m.getMigrationId(), finishedStep, m.getState(), m.getStep(),
                 outcome.getClass().getSimpleName());
-        if (before != m.state && m.state.isTerminal()) {
-            metrics.terminal(m.flow, m.state);
+        if (before != m.getState() && m.getState().isTerminal()) {
+            metrics.terminal(m.getFlow(), m.getState());
         }
     }
 
     /** A non-idempotent call was started before a crash and this step cannot read the provider's state back. */
     public StepOutcome unreconcilable(Migration m) {
         return new StepOutcome.NeedsHuman(ProviderError.of("engine", CALL_OUTCOME_UNKNOWN,
-                "the " + m.step + " call was sent but its answer was lost in a restart", ErrorClass.NEEDS_HUMAN),
-                "check with the provider whether " + m.step + " took effect, then send ResumeMigration to repeat it");
+                "the " + m.getStep() + " call was sent but its answer was lost in a restart", ErrorClass.NEEDS_HUMAN),
+                "check with the provider whether " + m.getStep() + " took effect, then send ResumeMigration to repeat it");
     }
 
     /**
@@ -197,7 +154,7 @@ public final class StepRecorder {
         ProviderError answer = cause instanceof TransientProviderException t ? t.error() : null;
         String what = answer != null ? answer.provider() + " " + answer.code() : cause.getClass().getSimpleName();
         String traceId = answer != null ? answer.traceId() : null;
-        return new StepOutcome.RetryLater(new ProviderError("engine", CALL_OUTCOME_UNKNOWN, "the " + m.step
+        return new StepOutcome.RetryLater(new ProviderError("engine", CALL_OUTCOME_UNKNOWN, "the " + m.getStep()
                 + " call got no definite answer (" + what + "); its effect is read back before anything is sent "
                 + "again", ErrorClass.TRANSIENT, null, traceId), clock.instant());
     }
@@ -207,41 +164,26 @@ public final class StepRecorder {
      * right before the send (design §3 rule 2), on every send including redeliveries.
      */
     public void beginCall(Migration m) {
-        String before = m.pendingCall;
-        m.pendingCall = m.step;
-        m.callInFlight = true;
-        Instant now = clock.instant();
+        String before = m.callStarting();
         boolean written;
         try {
-            written = store.sql().inTransaction(connection -> store.update(connection, m, now));
+            written = store.save(m, List.of(), clock.instant());
         } catch (RuntimeException e) {
             // nothing was sent, but the row may or may not say a call is pending (a commit cut off by the database):
             // write nothing more from this copy; the claim runs out and the step runs again from what the row says
-            m.pendingCall = before;
-            m.callInFlight = false;
-            m.claimLost = true;
+            m.callNotSent(before);
+            m.loseClaim();
             throw e;
         }
         if (!written) {
-            m.claimLost = true;
-            throw new IllegalStateException("migration " + m.migrationId + " changed before its " + m.step + " call");
+            m.loseClaim();
+            throw new IllegalStateException("migration " + m.getMigrationId() + " changed before its " + m.getStep()
+                    + " call");
         }
     }
 
     private OutboxEvent event(String type, Migration m, Details details, Instant now) {
-        return events.migrationEvent(type, m.snapshot(), details, now);
-    }
-
-    private static void clearWait(Migration m) {
-        m.awaiting = null;
-        m.awaitingReason = null;
-        m.expiresAt = null;
-    }
-
-    static void releaseClaim(Migration m) {
-        m.claimOwner = null;
-        m.claimToken = null;
-        m.claimedUntil = null;
+        return events.migrationEvent(type, m, details, now);
     }
 
     private String errorJson(ProviderError error) {

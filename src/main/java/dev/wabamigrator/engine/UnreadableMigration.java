@@ -35,8 +35,9 @@ public final class UnreadableMigration extends RuntimeException {
 
     /** A row that was read but names a flow this instance does not run. */
     static UnreadableMigration unknownFlow(Migration m) {
-        return new UnreadableMigration(m.migrationId, m.flow, m.countryCode, m.nationalNumber, m.phoneE164, m.step,
-                m.attempt, m.version, "flow '" + m.flow + "' is not available on this instance");
+        return new UnreadableMigration(m.getMigrationId(), m.getFlow(), m.getCountryCode(), m.getNationalNumber(),
+                m.getPhoneE164(), m.getStep(), m.getAttempt(), m.getVersion(),
+                "flow '" + m.getFlow() + "' is not available on this instance");
     }
 
     public String migrationId() {

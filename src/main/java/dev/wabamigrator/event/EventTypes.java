@@ -12,9 +12,11 @@ public final class EventTypes {
     public static final String FAILED = "waba.migration.failed";
     public static final String CANCELLED = "waba.migration.cancelled";
     public static final String COMMAND_REJECTED = "waba.migration.command.rejected";
+    /** An operator issued a command over JMX (who, why, which command, applied or rejected). */
+    public static final String OPERATOR_ACTION = "waba.migration.operator-action";
 
     public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
-            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED);
+            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION);
 
     private EventTypes() {
     }

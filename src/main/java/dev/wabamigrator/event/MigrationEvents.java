@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.engine.Awaiting;
+import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.ProviderError;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -24,7 +25,7 @@ public final class MigrationEvents {
         this.source = source;
     }
 
-    /** The migration fields every migration event carries in {@code data}. */
+    /** The migration fields every migration event carries in {@code data}, for a row that cannot be read whole. */
     public record Snapshot(String migrationId, String flow, String countryCode, String nationalNumber, String e164,
                            String state, String step, int attempt, Map<String, String> result) {
     }
@@ -65,21 +66,46 @@ public final class MigrationEvents {
         }
     }
 
+    /** An event about {@code m} as it stands now. */
+    public OutboxEvent migrationEvent(String type, Migration m, Details details, Instant now) {
+        ObjectNode data = migrationData(m.getMigrationId(), m.getFlow(), m.getCountryCode(), m.getNationalNumber(),
+                m.getPhoneE164(), m.getState().name(), m.getStep(), m.getAttempt());
+        ObjectNode result = json.createObjectNode();
+        m.forEachResult(result::put);
+        if (!result.isEmpty()) {
+            data.set("result", result);
+        }
+        return migrationEvent(type, data, details, m.getMigrationId(), m.getPhoneE164(), now);
+    }
+
+    /** An event about a migration known only by these fields (a row that cannot be read as a whole). */
     public OutboxEvent migrationEvent(String type, Snapshot m, Details details, Instant now) {
-        ObjectNode data = json.createObjectNode();
-        data.put("migrationId", m.migrationId());
-        data.put("flow", m.flow());
-        ObjectNode phone = data.putObject("phoneNumber");
-        phone.put("countryCode", m.countryCode());
-        phone.put("number", m.nationalNumber());
-        phone.put("e164", m.e164());
-        data.put("state", m.state());
-        data.put("step", m.step());
-        data.put("attempt", m.attempt());
+        ObjectNode data = migrationData(m.migrationId(), m.flow(), m.countryCode(), m.nationalNumber(), m.e164(),
+                m.state(), m.step(), m.attempt());
         if (m.result() != null && !m.result().isEmpty()) {
             ObjectNode result = data.putObject("result");
             m.result().forEach(result::put);
         }
+        return migrationEvent(type, data, details, m.migrationId(), m.e164(), now);
+    }
+
+    private ObjectNode migrationData(String migrationId, String flow, String countryCode, String nationalNumber,
+                                     String e164, String state, String step, int attempt) {
+        ObjectNode data = json.createObjectNode();
+        data.put("migrationId", migrationId);
+        data.put("flow", flow);
+        ObjectNode phone = data.putObject("phoneNumber");
+        phone.put("countryCode", countryCode);
+        phone.put("number", nationalNumber);
+        phone.put("e164", e164);
+        data.put("state", state);
+        data.put("step", step);
+        data.put("attempt", attempt);
+        return data;
+    }
+
+    private OutboxEvent migrationEvent(String type, ObjectNode data, Details details, String migrationId, String e164,
+                                       Instant now) {
         if (details.commandId != null) {
             data.put("commandId", details.commandId);
         }
@@ -97,7 +123,7 @@ public final class MigrationEvents {
                 awaiting.put("expiresAt", timestamp(details.expiresAt));
             }
         }
-        return envelope(type, m.migrationId(), m.e164(), data, now);
+        return envelope(type, migrationId, e164, data, now);
     }
 
     /** {@code waba.migration.command.rejected}: the command could not be applied, and why. */
@@ -119,6 +145,34 @@ public final class MigrationEvents {
             violations.forEach(list::add);
         }
         return envelope(EventTypes.COMMAND_REJECTED, migrationId, key, data, now);
+    }
+
+    /**
+     * {@code waba.migration.operator-action}: an operator issued {@code commandType} over JMX, and what came of it.
+     *
+     * @param key            the number's E.164 digits (the migration's events' key), or the commandId when unknown
+     * @param outcome        APPLIED or REJECTED
+     * @param rejectionCode  the rejection's code when REJECTED, else null
+     */
+    public OutboxEvent operatorAction(String key, String migrationId, String commandId, String commandType,
+                                      String user, String via, String reason, String outcome, String rejectionCode,
+                                      String rejectionMessage, Instant now) {
+        ObjectNode data = json.createObjectNode();
+        data.put("migrationId", migrationId);
+        ObjectNode operator = data.putObject("operator");
+        operator.put("user", user);
+        operator.put("via", via);
+        data.put("reason", reason);
+        ObjectNode command = data.putObject("command");
+        command.put("commandId", commandId);
+        command.put("type", commandType);
+        data.put("outcome", outcome);
+        if (rejectionCode != null) {
+            ObjectNode rejection = data.putObject("rejection");
+            rejection.put("code", rejectionCode);
+            rejection.put("message", rejectionMessage);
+        }
+        return envelope(EventTypes.OPERATOR_ACTION, migrationId, key, data, now);
     }
 
     public ObjectNode error(ProviderError error) {

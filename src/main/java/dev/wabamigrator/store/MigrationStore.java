@@ -20,6 +20,7 @@ import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.MigrationState;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.engine.UnreadableMigration;
+import dev.wabamigrator.event.OutboxEvent;
 
 /** Reads and writes migration rows; every write is guarded by the row version. */
 public final class MigrationStore {
@@ -30,6 +31,7 @@ public final class MigrationStore {
 
     private final Sql sql;
     private final Outbox outbox;
+    private final StepHistory history;
     private final SecretBox secretBox;
     private final ObjectMapper json;
     private final Clock clock;
@@ -37,13 +39,10 @@ public final class MigrationStore {
     public MigrationStore(Sql sql, SecretBox secretBox, ObjectMapper json, Clock clock) {
         this.sql = sql;
         this.outbox = new Outbox(sql);
+        this.history = new StepHistory(sql, outbox, clock);
         this.secretBox = secretBox;
         this.json = json;
         this.clock = clock;
-    }
-
-    public Sql sql() {
-        return sql;
     }
 
     /** The outbox, written in the same transactions as the rows. */
@@ -51,17 +50,27 @@ public final class MigrationStore {
         return outbox;
     }
 
-    public Optional<Migration> find(Connection connection, String migrationId) throws SQLException {
+    /** The step history, written in the same transactions as the rows. */
+    public StepHistory history() {
+        return history;
+    }
+
+    private Optional<Migration> find(Connection connection, String migrationId) throws SQLException {
         return sql.query(connection, "find-migration", Map.of("migrationId", migrationId), this::map)
                 .stream().findFirst();
     }
 
+    /**
+     * The migration with this id, if there is one.
+     *
+     * @throws UnreadableMigration when its row cannot be read
+     */
     public Optional<Migration> find(String migrationId) {
         return sql.inTransaction(connection -> find(connection, migrationId));
     }
 
     /** True when a row with this id exists, readable or not. */
-    public boolean exists(Connection connection, String migrationId) throws SQLException {
+    private boolean exists(Connection connection, String migrationId) throws SQLException {
         return !sql.query(connection, "find-migration", Map.of("migrationId", migrationId),
                 row -> row.getString("migration_id")).isEmpty();
     }
@@ -70,7 +79,7 @@ public final class MigrationStore {
      * The rows claimed with this token: each a {@link Migration}, or an {@link UnreadableMigration} for a row
      * that cannot be read, so one bad row never hides the others.
      */
-    public List<Object> findClaimed(Connection connection, String token) throws SQLException {
+    private List<Object> findClaimed(Connection connection, String token) throws SQLException {
         return sql.query(connection, "find-claimed-migrations", Map.of("token", token), row -> {
             try {
                 return map(row);
@@ -107,23 +116,34 @@ public final class MigrationStore {
     }
 
     /**
-     * Sets an unreadable row aside for a person: AWAITING_INPUT / HUMAN_ACTION, nothing due, no claim. Guarded by
-     * the version it was read at; secrets, params and result stay as they are, so a repaired row can be resumed.
+     * Sets an unreadable row aside for a person: AWAITING_INPUT / HUMAN_ACTION, nothing due, no claim; and adds
+     * {@code event}, in one transaction. Guarded by the version it was read at; secrets, params and result stay as
+     * they are, so a repaired row can be resumed.
      *
-     * @return false when the row changed meanwhile
+     * @return false when the row changed meanwhile; nothing was written
      */
-    public boolean setAside(Connection connection, UnreadableMigration row, String reason, String lastError, Instant now)
-            throws SQLException {
+    public boolean setAside(UnreadableMigration row, String reason, String lastError, OutboxEvent event, Instant now) {
         Map<String, Object> params = new HashMap<>();
         params.put("migrationId", row.migrationId());
         params.put("version", row.version());
         params.put("awaitingReason", reason);
         params.put("lastError", lastError);
         params.put("now", now);
-        return sql.update(connection, "set-aside-unreadable-migration", params) == 1;
+        return sql.inTransaction(connection -> {
+            if (sql.update(connection, "set-aside-unreadable-migration", params) != 1) {
+                return false;
+            }
+            outbox.add(connection, List.of(event), now);
+            return true;
+        });
     }
 
-    public Optional<String> findActiveByPhone(Connection connection, String phoneE164) throws SQLException {
+    /** The active migration of this number, if it has one. */
+    public Optional<String> findActiveByPhone(String phoneE164) {
+        return sql.inTransaction(connection -> findActiveByPhone(connection, phoneE164));
+    }
+
+    private Optional<String> findActiveByPhone(Connection connection, String phoneE164) throws SQLException {
         return sql.query(connection, "find-active-migration-by-phone", Map.of("phoneE164", phoneE164),
                 row -> row.getString(1)).stream().findFirst();
     }
@@ -133,7 +153,131 @@ public final class MigrationStore {
         return !sql.query("find-processed-command", Map.of("commandId", commandId), row -> row.getString(1)).isEmpty();
     }
 
-    public void insert(Connection connection, Migration m, Instant now) throws SQLException {
+    /** A command as recorded in {@code processed_command}: its id, its type, and the migration it is about. */
+    public record ProcessedCommand(String commandId, String type, String migrationId) {
+    }
+
+    /** Why a new migration was not inserted: its id is taken, or its number has another active migration. */
+    public record NotInserted(boolean idTaken, String activeMigrationId) {
+    }
+
+    /**
+     * Inserts a new migration (due at once, version 0), records its start command as applied and adds its events,
+     * in one transaction; unless its id is taken or its number has an active migration.
+     *
+     * @throws Sql.SqlFailure a constraint violation when another writer inserted the same id or number meanwhile
+     */
+    public Optional<NotInserted> insert(Migration m, ProcessedCommand command, List<OutboxEvent> events, Instant now) {
+        return sql.inTransaction(connection -> {
+            if (exists(connection, m.getMigrationId())) {
+                return Optional.of(new NotInserted(true, null));
+            }
+            Optional<String> active = findActiveByPhone(connection, m.getPhoneE164());
+            if (active.isPresent()) {
+                return Optional.of(new NotInserted(false, active.get()));
+            }
+            insert(connection, m, now);
+            insertProcessed(connection, command, "APPLIED", now);
+            outbox.add(connection, events, now);
+            history.command(connection, command.commandId(), command.type(), m, now);
+            return Optional.empty();
+        });
+    }
+
+    /**
+     * Writes a migration's state and its events in one transaction, if nobody changed the row since it was read.
+     *
+     * @return false when the row moved on (another writer won) and nothing was written; the caller's copy is stale
+     */
+    public boolean save(Migration m, List<OutboxEvent> events, Instant now) {
+        return save(m, events, null, now);
+    }
+
+    /**
+     * As {@link #save(Migration, List, Instant)}, with the step attempt that led to this state in the step history
+     * (none when {@code attempt} is null).
+     */
+    public boolean save(Migration m, List<OutboxEvent> events, StepHistory.Attempt attempt, Instant now) {
+        return sql.inTransaction(connection -> {
+            if (!update(connection, m, now)) {
+                return false;
+            }
+            outbox.add(connection, events, now);
+            if (attempt != null) {
+                history.step(connection, m, attempt, now);
+            }
+            return true;
+        });
+    }
+
+    /**
+     * Writes a command's change: the migration (if nobody changed the row since it was read), the command as applied,
+     * and its events, in one transaction.
+     *
+     * @return false when the row moved on and nothing was written
+     */
+    public boolean saveCommand(Migration m, ProcessedCommand command, List<OutboxEvent> events, Instant now) {
+        return saveCommand(m, command, events, now, false) != Saved.NOT_WRITTEN;
+    }
+
+    /** What {@link #saveResume} wrote. */
+    public enum Saved {
+        /** The row moved on: nothing was written. */
+        NOT_WRITTEN,
+        WRITTEN,
+        /** Written, and the provider pause the migration had raised ended with it. */
+        WRITTEN_PAUSE_ENDED
+    }
+
+    /**
+     * As {@link #saveCommand} for a {@code ResumeMigration}, and in the same transaction ends the provider pause the
+     * migration raised: a person fixed what paused the provider's calls.
+     */
+    public Saved saveResume(Migration m, ProcessedCommand command, List<OutboxEvent> events, Instant now) {
+        return saveCommand(m, command, events, now, true);
+    }
+
+    private Saved saveCommand(Migration m, ProcessedCommand command, List<OutboxEvent> events, Instant now,
+                              boolean endPause) {
+        return sql.inTransaction(connection -> {
+            boolean pauseEnded = endPause && sql.update(connection, "delete-provider-pause-of-migration",
+                    Map.of("migrationId", m.getMigrationId())) > 0;
+            if (!update(connection, m, now)) {
+                connection.rollback();
+                return Saved.NOT_WRITTEN;
+            }
+            insertProcessed(connection, command, "APPLIED", now);
+            outbox.add(connection, events, now);
+            history.command(connection, command.commandId(), command.type(), m, now);
+            return pauseEnded ? Saved.WRITTEN_PAUSE_ENDED : Saved.WRITTEN;
+        });
+    }
+
+    /**
+     * Records a command as rejected, with its rejection event (and, when an operator issued it, the operator action),
+     * in one transaction.
+     */
+    public void saveRejection(ProcessedCommand command, String code, String message, OutboxEvent event, Instant now) {
+        sql.inTransaction(connection -> {
+            insertProcessed(connection, command, "REJECTED", now);
+            outbox.add(connection, List.of(event), now);
+            history.rejected(connection, command.commandId(), command.type(), command.migrationId(), code, message, now);
+            return null;
+        });
+    }
+
+    private void insertProcessed(Connection connection, ProcessedCommand command, String outcome, Instant now)
+            throws SQLException {
+        Map<String, Object> params = new HashMap<>();
+        params.put("commandId", command.commandId());
+        params.put("commandType", command.type());
+        params.put("migrationId", command.migrationId());
+        params.put("outcome", outcome);
+        params.put("now", now);
+        sql.update(connection, "insert-processed-command", params);
+    }
+
+    private void insert(Connection connection, Migration m, Instant now) throws SQLException {
         Migration.Row row = m.row();
         Map<String, Object> params = new HashMap<>();
         params.put("migrationId", row.migrationId());
@@ -156,7 +300,7 @@ public final class MigrationStore {
      *
      * @return false when the row moved on (another writer won); the caller's copy is then stale
      */
-    public boolean update(Connection connection, Migration m, Instant now) throws SQLException {
+    private boolean update(Connection connection, Migration m, Instant now) throws SQLException {
         Migration.Row row = m.row();
         Map<String, Object> params = new HashMap<>();
         params.put("migrationId", row.migrationId());

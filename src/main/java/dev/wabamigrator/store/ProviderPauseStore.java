@@ -1,12 +1,13 @@
 package dev.wabamigrator.store;
 
 import dev.wabamigrator.engine.ProviderPauses.Pause;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.Map;
 import java.util.Optional;
 
-/** The {@code provider_pause} rows: at most one pause per provider, shared by every instance. */
+/**
+ * The {@code provider_pause} rows: at most one pause per provider, shared by every instance. The pause a
+ * {@code ResumeMigration} ends is deleted with the resume, by {@link MigrationStore#saveResume}.
+ */
 public final class ProviderPauseStore {
     private final Sql sql;
 
@@ -32,11 +33,6 @@ public final class ProviderPauseStore {
         return sql.query("find-provider-pause", Map.of("provider", provider), row -> new Pause(
                 row.getString("provider"), row.getString("code"), row.getString("message"),
                 row.getString("migration_id"), Sql.instant(row, "paused_at"))).stream().findFirst();
-    }
-
-    /** Deletes the pause raised by {@code migrationId}, in the caller's transaction; true when there was one. */
-    public boolean deleteRaisedBy(Connection connection, String migrationId) throws SQLException {
-        return sql.update(connection, "delete-provider-pause-of-migration", Map.of("migrationId", migrationId)) > 0;
     }
 
     /** @return true when any pause was in force */

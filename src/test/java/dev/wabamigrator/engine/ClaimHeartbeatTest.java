@@ -35,21 +35,10 @@ class ClaimHeartbeatTest {
         MigrationScheduler scheduler = new MigrationScheduler(store,
                 new dev.wabamigrator.event.MigrationEvents(json, "/test"), flows, clock, 10, 10, lease);
 
-        Migration m = new Migration();
-        m.clock = clock;
-        m.migrationId = "m-lease";
-        m.flow = "TEST_STEPS";
-        m.countryCode = "1";
-        m.nationalNumber = "6505550100";
-        m.phoneE164 = "16505550100";
-        m.state = MigrationState.RUNNING;
-        m.step = "one";
-        m.params = json.createObjectNode();
-        m.result = json.createObjectNode();
-        store.sql().inTransaction(connection -> {
-            store.insert(connection, m, clock.instant());
-            return null;
-        });
+        Migration m = Migration.start("m-lease", "TEST_STEPS", "one", "1", "6505550100", json.createObjectNode(),
+                java.util.Map.of(), json.createObjectNode(), clock);
+        assertThat(store.insert(m, new MigrationStore.ProcessedCommand("c-lease", "StartMigration", "m-lease"),
+                List.of(), clock.instant())).isEmpty();
 
         List<Migration> claimed = scheduler.claimDue();
         assertThat(claimed).hasSize(1);
@@ -59,8 +48,8 @@ class ClaimHeartbeatTest {
             clock.advance(Duration.ofSeconds(10));
             scheduler.extendClaims();
         }
-        held.step = "two";
-        boolean written = store.sql().inTransaction(connection -> store.update(connection, held, clock.instant()));
+        held.moveTo("two", clock.instant());
+        boolean written = store.save(held, List.of(), clock.instant());
         assertThat(written).isTrue();
 
         assertThat(claimedUntil("m-lease", dataSource)).isEqualTo(clock.instant().plus(lease));

@@ -8,6 +8,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.wabamigrator.engine.Awaiting;
 import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.MigrationState;
+import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.SecretBox;
 import dev.wabamigrator.event.OutboxEvent;
 import dev.wabamigrator.support.TestDatabase;
@@ -48,10 +49,8 @@ class StoreRoundTripTest {
             Migration started = Migration.of(new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678",
                     "4915112345678", MigrationState.RUNNING, "check-number", 0, object("{\"meta\":{\"wabaId\":\"w\"}}"),
                     Map.of(), object("{}"), object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
-            sql.inTransaction(connection -> {
-                store.insert(connection, started, NOW);
-                return null;
-            });
+            assertThat(store.insert(started, new MigrationStore.ProcessedCommand("c-1", "StartMigration", "m-1"),
+                    List.of(), NOW)).isEmpty();
             assertThat(started.getVersion()).isZero();
             assertThat(store.find("m-1").orElseThrow().row()).isEqualTo(started.row());
 
@@ -61,7 +60,7 @@ class StoreRoundTripTest {
                     NOW.plusSeconds(600), "{\"code\":\"x\"}", "request-code", NOW.plusSeconds(5), "instance-a",
                     "token-1", NOW.plusSeconds(30), 0);
             Migration read = Migration.of(changed, CLOCK);
-            boolean written = sql.inTransaction(connection -> store.update(connection, read, NOW));
+            boolean written = store.save(read, List.of(), NOW);
             assertThat(written).isTrue();
             assertThat(read.getVersion()).isEqualTo(1);
             Migration.Row expected = new Migration.Row(changed.migrationId(), changed.flow(), changed.countryCode(),
@@ -72,7 +71,7 @@ class StoreRoundTripTest {
             assertThat(store.find("m-1").orElseThrow().row()).isEqualTo(expected);
 
             Migration stale = Migration.of(changed, CLOCK); // still at version 0
-            boolean staleWritten = sql.inTransaction(connection -> store.update(connection, stale, NOW));
+            boolean staleWritten = store.save(stale, List.of(), NOW);
             assertThat(staleWritten).isFalse();
             assertThat(stale.getVersion()).isZero();
         }
@@ -91,8 +90,8 @@ class StoreRoundTripTest {
             Migration older = Migration.of(new Migration.Row("m-old", "META_CLASSIC", "49", "15112345678",
                     "4915112345678", MigrationState.RUNNING, "register", 0, object("{}"), olderSecrets, object("{}"),
                     object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+            store.insert(older, new MigrationStore.ProcessedCommand("c-old", "StartMigration", "m-old"), List.of(), NOW);
             sql.inTransaction(connection -> {
-                store.insert(connection, older, NOW);
                 try (var statement = connection.prepareStatement(
                         "UPDATE migration SET control = NULL WHERE migration_id = 'm-old'")) {
                     statement.executeUpdate();
@@ -109,7 +108,7 @@ class StoreRoundTripTest {
             assertThat(columns(dataSource, "m-old")[0]).isNull(); // reading alone changes nothing
 
             read.setCounter("wrongCodes", 3);
-            boolean written = sql.inTransaction(connection -> store.update(connection, read, NOW));
+            boolean written = store.save(read, List.of(), NOW);
             assertThat(written).isTrue();
             String[] columns = columns(dataSource, "m-old");
             assertThat(json.readTree(columns[0])).isEqualTo(json.readTree("{\"wrongCodes\":3,"
@@ -118,6 +117,58 @@ class StoreRoundTripTest {
             assertThat(json.readTree(box.decrypt(columns[1], "m-old"))).isEqualTo(json.readTree("{\"pin\":\"123456\"}"));
             assertThat(store.find("m-old").orElseThrow().counter("wrongCodes")).isEqualTo(3);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void a_command_is_written_with_its_record_and_events_or_not_at_all(String kind) throws Exception {
+        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+            Sql sql = new Sql(dataSource);
+            MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, CLOCK);
+            ProviderPauseStore pauses = new ProviderPauseStore(sql);
+            Migration started = Migration.of(new Migration.Row("m-1", "ALIBABA_CHATAPP", "49", "15112345678",
+                    "4915112345678", MigrationState.RUNNING, "initiate", 0, object("{}"), Map.of(), object("{}"),
+                    object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+            assertThat(store.insert(started, new MigrationStore.ProcessedCommand("c-1", "StartMigration", "m-1"),
+                    List.of(event("e-1")), NOW)).isEmpty();
+            assertThat(store.isCommandProcessed("c-1")).isTrue();
+
+            Migration sameId = Migration.of(started.row(), CLOCK);
+            assertThat(store.insert(sameId, new MigrationStore.ProcessedCommand("c-2", "StartMigration", "m-1"),
+                    List.of(event("e-2")), NOW)).contains(new MigrationStore.NotInserted(true, null));
+            Migration sameNumber = Migration.of(new Migration.Row("m-2", "ALIBABA_CHATAPP", "49", "15112345678",
+                    "4915112345678", MigrationState.RUNNING, "initiate", 0, object("{}"), Map.of(), object("{}"),
+                    object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+            assertThat(store.insert(sameNumber, new MigrationStore.ProcessedCommand("c-3", "StartMigration", "m-2"),
+                    List.of(event("e-3")), NOW)).contains(new MigrationStore.NotInserted(false, "m-1"));
+            assertThat(store.isCommandProcessed("c-2")).isFalse();
+            assertThat(store.isCommandProcessed("c-3")).isFalse();
+
+            // a resume from a stale copy writes nothing: no record, no event, and the pause stays
+            pauses.insert(new ProviderPauses.Pause("alibaba", "SignatureDoesNotMatch", "bad signature", "m-1", NOW));
+            Migration stale = store.find("m-1").orElseThrow();
+            assertThat(store.saveCommand(store.find("m-1").orElseThrow(),
+                    new MigrationStore.ProcessedCommand("c-4", "CancelMigration", "m-1"), List.of(event("e-4")), NOW))
+                    .isTrue();
+            assertThat(store.saveResume(stale, new MigrationStore.ProcessedCommand("c-5", "ResumeMigration", "m-1"),
+                    List.of(event("e-5")), NOW)).isEqualTo(MigrationStore.Saved.NOT_WRITTEN);
+            assertThat(store.isCommandProcessed("c-5")).isFalse();
+            assertThat(pauses.find("alibaba")).isPresent();
+
+            assertThat(store.saveResume(store.find("m-1").orElseThrow(),
+                    new MigrationStore.ProcessedCommand("c-6", "ResumeMigration", "m-1"), List.of(), NOW))
+                    .isEqualTo(MigrationStore.Saved.WRITTEN_PAUSE_ENDED);
+            assertThat(store.isCommandProcessed("c-6")).isTrue();
+            assertThat(pauses.find("alibaba")).isEmpty();
+            assertThat(store.find("m-1").orElseThrow().getVersion()).isEqualTo(2);
+
+            Outbox.Leased written = store.outbox().leaseAndRead("outbox-publisher", "a", null, NOW.plusSeconds(5), NOW, 10);
+            assertThat(written.events()).extracting(Outbox.Unpublished::key).containsExactly("e-1", "e-4");
+        }
+    }
+
+    private static OutboxEvent event(String id) {
+        return new OutboxEvent(id, "t", id, "{}");
     }
 
     /** The control and secrets columns of a row, by plain SQL. */

@@ -13,8 +13,9 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * What each ALIBABA_CHATAPP step makes of its cams answer (bean {@code alibabaChatappSteps}). An answer that is
- * already a {@link StepOutcome} (the call was given up on after redeliveries) passes through unchanged.
+ * What each ALIBABA_CHATAPP step makes of its cams answer (bean {@code alibabaChatappSteps}). A call that failed
+ * outright (given up on after redeliveries, paused) never reaches these methods: the step's error handler records
+ * its outcome (error-handling.camel.yaml).
  */
 public final class AlibabaChatappSteps {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -30,7 +31,7 @@ public final class AlibabaChatappSteps {
     }
 
     /** {@code initiate}: keep the phone-number id; only MIGRATING is a documented status. */
-    public StepOutcome initiated(Migration m, Object answer) {
+    public StepOutcome initiated(Migration m, CamsResult answer) {
         return interpret(m, answer, result -> {
             String status = result.dataText("Status");
             if (status != null && !"MIGRATING".equals(status)) {
@@ -49,7 +50,7 @@ public final class AlibabaChatappSteps {
      *
      * @param verifiedStep the step a verified number skips to, named by the route
      */
-    public StepOutcome verificationChecked(Migration m, Object answer, String verifiedStep) {
+    public StepOutcome verificationChecked(Migration m, CamsResult answer, String verifiedStep) {
         return interpret(m, answer, result -> {
             Map<String, String> kept = new java.util.HashMap<>();
             kept.put("codeVerificationStatus", String.valueOf(result.dataText("CodeVerificationStatus")));
@@ -63,7 +64,7 @@ public final class AlibabaChatappSteps {
     }
 
     /** {@code request-code}: the code is on its way; the next step waits for it. */
-    public StepOutcome codeRequested(Migration m, Object answer) {
+    public StepOutcome codeRequested(Migration m, CamsResult answer) {
         return interpret(m, answer, result -> StepOutcome.succeeded());
     }
 
@@ -72,15 +73,15 @@ public final class AlibabaChatappSteps {
      *
      * @param waitStep the code wait's step, named by the route
      */
-    public StepOutcome verified(Migration m, Object answer, String waitStep) {
-        if (answer instanceof CamsResult result && !result.success() && classifier.isWrongCode(result.error())) {
-            return codeWait.wrongCode(m, result.error(), waitStep);
+    public StepOutcome verified(Migration m, CamsResult answer, String waitStep) {
+        if (!answer.success() && classifier.isWrongCode(answer.error())) {
+            return codeWait.wrongCode(m, answer.error(), waitStep);
         }
         return interpret(m, answer, result -> StepOutcome.succeeded());
     }
 
     /** {@code register}: the number and its approved templates now belong to this WABA. */
-    public StepOutcome registered(Migration m, Object answer) {
+    public StepOutcome registered(Migration m, CamsResult answer) {
         return interpret(m, answer, result -> StepOutcome.succeeded());
     }
 
@@ -90,7 +91,7 @@ public final class AlibabaChatappSteps {
      *
      * @return the outcome, or null when the number is not listed and the initiate must be sent again
      */
-    public StepOutcome confirmInitiated(Migration m, Object answer, String listing) {
+    public StepOutcome confirmInitiated(Migration m, CamsResult answer, String listing) {
         return readBack(m, answer, listing, status -> StepOutcome.succeeded(Map.of("alibabaNumberStatus", status)));
     }
 
@@ -100,7 +101,7 @@ public final class AlibabaChatappSteps {
      *
      * @return the outcome, or null when the number is not registered and register must be sent again
      */
-    public StepOutcome confirmRegistered(Migration m, Object answer, String listing) {
+    public StepOutcome confirmRegistered(Migration m, CamsResult answer, String listing) {
         return readBack(m, answer, listing, status -> switch (status) {
             case "CONNECTED" -> StepOutcome.succeeded(Map.of("alibabaNumberStatus", status));
             case "PENDING" -> retryPolicy.readBackInconclusive(m, "QueryChatappPhoneNumbers shows the number PENDING");
@@ -115,14 +116,10 @@ public final class AlibabaChatappSteps {
      * @param listed what the number's {@code Status} means; not called when the number is not listed
      * @return the outcome, or null when the number is not listed (or {@code listed} says the call must be sent again)
      */
-    private StepOutcome readBack(Migration m, Object answer, String listing,
+    private StepOutcome readBack(Migration m, CamsResult answer, String listing,
                                  Function<String, StepOutcome> listed) {
-        if (answer instanceof StepOutcome given) {
-            return given;
-        }
-        CamsResult result = (CamsResult) answer;
-        if (!result.success()) {
-            return retryPolicy.outcomeFor(result.error(), m); // the call stays in doubt
+        if (!answer.success()) {
+            return retryPolicy.outcomeFor(answer.error(), m); // the call stays in doubt
         }
         JsonNode numbers;
         try {
@@ -141,12 +138,8 @@ public final class AlibabaChatappSteps {
         return null;
     }
 
-    private StepOutcome interpret(Migration m, Object answer, Function<CamsResult, StepOutcome> onSuccess) {
-        if (answer instanceof StepOutcome given) {
-            return given;
-        }
-        CamsResult result = (CamsResult) answer;
-        return result.success() ? onSuccess.apply(result) : retryPolicy.outcomeFor(result.error(), m);
+    private StepOutcome interpret(Migration m, CamsResult answer, Function<CamsResult, StepOutcome> onSuccess) {
+        return answer.success() ? onSuccess.apply(answer) : retryPolicy.outcomeFor(answer.error(), m);
     }
 
 }

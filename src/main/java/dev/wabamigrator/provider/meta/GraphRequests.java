@@ -8,6 +8,7 @@ import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.engine.StepOutcome;
+import dev.wabamigrator.engine.StepOutcomeException;
 import dev.wabamigrator.engine.CallOutcomeUnknownException;
 import dev.wabamigrator.engine.TransientProviderException;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
@@ -50,8 +51,6 @@ public final class GraphRequests {
 
     /** The migration's secret that holds the customer's business token (META_MPS). */
     public static final String BUSINESS_TOKEN = "businessToken";
-    /** Exchange property: the outcome that replaces a call {@link #admit} held back. */
-    public static final String HELD_BACK = "graphHeldBack";
     /** Exchange property: the register attempt recorded for this call. */
     static final String ATTEMPT_PROPERTY = "graphRegisterAttempt";
     /** Exchange property: the {@code after} cursor of the next page of a {@code phone_numbers} list, when paging. */
@@ -97,18 +96,16 @@ public final class GraphRequests {
     }
 
     /**
-     * Whether the call may be sent now: sets the exchange property {@value #HELD_BACK} to the outcome to record
-     * instead of calling, or removes it. A usage pause longer than the route may hold parks the migration until it
-     * ends; a register call must fit the budget (and is recorded here, right before it is sent, on every attempt
-     * and redelivery).
+     * Whether the call may be sent now; when not, throws a {@link StepOutcomeException} with the outcome to record
+     * instead of calling (the step's error handler records it). A usage pause longer than the route may hold parks
+     * the migration until it ends; a register call must fit the budget (and is recorded here, right before it is
+     * sent, on every attempt and redelivery).
      */
     public void admit(Exchange exchange, Migration m) {
         exchange.removeProperty(ATTEMPT_PROPERTY);
         StepOutcome heldBack = heldBack(exchange, m);
-        if (heldBack == null) {
-            exchange.removeProperty(HELD_BACK);
-        } else {
-            exchange.setProperty(HELD_BACK, heldBack);
+        if (heldBack != null) {
+            throw new StepOutcomeException(heldBack);
         }
     }
 

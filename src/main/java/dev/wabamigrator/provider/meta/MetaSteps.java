@@ -8,6 +8,7 @@ import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.engine.StepOutcome;
+import dev.wabamigrator.engine.StepOutcomeException;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,12 +16,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.apache.camel.Body;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 
 /**
- * What each META_MPS and META_CLASSIC step makes of its Graph answer (bean {@code metaSteps}). An answer that is
- * already a {@link StepOutcome} (the call was given up on after redeliveries, or {@link GraphRequests#admit} held
- * it back) passes through unchanged, except where a step says otherwise.
+ * What each META_MPS and META_CLASSIC step makes of its Graph answer (bean {@code metaSteps}). A call that failed
+ * outright (given up on after redeliveries, or held back by {@link GraphRequests#admit}) never reaches these
+ * methods: the step's error handler records its outcome, through the step's failure hook where it names one
+ * ({@link #acceptanceNotPolled}, {@link #readBackFailed}; error-handling.camel.yaml).
  *
  * <p>Auto-fixes (provider-apis.md §2.10): a business token refused with 190 is fetched again once per step; a
  * migrate refused with 2388103 "Cannot migrate phone number." subscribes the app on the destination once and
@@ -32,7 +36,8 @@ public final class MetaSteps {
     static final String RESUME_AFTER_TOKEN = "resumeAfterTokenFetch";
     /** Control mark: the step a fresh business token was fetched for; a second 190 there asks a person. */
     static final String TOKEN_REFETCHED_FOR = "tokenRefetchedFor";
-    private static final int MAX_REASON = 900;
+    /** Error messages stay readable (reasons are bounded by {@link StepOutcome.NeedsHuman} itself). */
+    private static final int MAX_REASON = StepOutcome.NeedsHuman.MAX_REASON;
     /** A route template's parameter value for "no such step in this flow". */
     private static final String NO_STEP = "none";
     private static final Set<String> WAITING = Set.of("INITIATED", "PENDING");
@@ -82,7 +87,7 @@ public final class MetaSteps {
     // ---- META_MPS ------------------------------------------------------------------------------------------
 
     /** {@code tag-intent}: keep the intent id ({@code id}, or {@code migration_intent_id} as the spec has it). */
-    public StepOutcome intentTagged(Migration m, Object answer) {
+    public StepOutcome intentTagged(Migration m, GraphResult answer) {
         return interpret(m, answer, null, r -> {
             String id = r.text("id") != null ? r.text("id") : r.text("migration_intent_id");
             if (id == null) {
@@ -98,18 +103,10 @@ public final class MetaSteps {
      * growing interval, the migration parked in the database between polls) until the deadline; REJECTED and the
      * other ends fail; an unknown status asks a person rather than guess.
      */
-    public StepOutcome acceptancePolled(Migration m, Object answer) {
+    public StepOutcome acceptancePolled(Migration m, GraphResult r) {
         Instant now = m.now();
         boolean waiting = m.getAwaiting() == Awaiting.CUSTOMER_ACCEPTANCE && m.getExpiresAt() != null;
         Instant deadline = waiting ? m.getExpiresAt() : now.plus(acceptance.deadline());
-        if (answer instanceof StepOutcome.RetryLater later && waiting) {
-            // a throttled or failing poll keeps the wait (and its deadline): look again when the provider allows
-            return keepWaiting(m, now, deadline, later.at());
-        }
-        if (answer instanceof StepOutcome given) {
-            return given;
-        }
-        GraphResult r = (GraphResult) answer;
         if (!r.success()) {
             return failed(m, r, null); // the intent is read with the system-user token
         }
@@ -134,8 +131,21 @@ public final class MetaSteps {
                 + "documented; check the request in Meta Business Suite, then resume");
     }
 
+    /**
+     * {@code await-acceptance}'s failure hook: a poll given up on after redeliveries, or held back (usage pause),
+     * while already waiting keeps the wait and its deadline, and looks again when the provider allows; otherwise the
+     * failure's outcome as classified.
+     */
+    public StepOutcome acceptanceNotPolled(@ExchangeProperty("migration") Migration m, @Body StepOutcome classified) {
+        boolean waiting = m.getAwaiting() == Awaiting.CUSTOMER_ACCEPTANCE && m.getExpiresAt() != null;
+        if (waiting && classified.retryAt() != null) {
+            return keepWaiting(m, m.now(), m.getExpiresAt(), classified.retryAt());
+        }
+        return classified;
+    }
+
     /** {@code fetch-business-token}: the token is a secret (encrypted at rest, never in events or logs). */
-    public StepOutcome tokenFetched(Migration m, Object answer) {
+    public StepOutcome tokenFetched(Migration m, GraphResult answer) {
         return interpret(m, answer, null, r -> {
             String token = r.text("access_token");
             if (token == null) {
@@ -157,12 +167,12 @@ public final class MetaSteps {
     }
 
     /** {@code subscribe-webhooks}: the destination WABA now sends this app its webhooks. */
-    public StepOutcome webhooksSubscribed(Migration m, Object answer, String tokenStep) {
+    public StepOutcome webhooksSubscribed(Migration m, GraphResult answer, String tokenStep) {
         return interpret(m, answer, tokenStep, r -> StepOutcome.succeeded());
     }
 
     /** {@code check-number}: the number must be CONNECTED (registered and in use on Cloud API) in the source WABA. */
-    public StepOutcome numberChecked(Migration m, Object answer, String tokenStep) {
+    public StepOutcome numberChecked(Migration m, GraphResult answer, String tokenStep) {
         return interpret(m, answer, tokenStep, r -> {
             JsonNode number = findNumber(m, r.body());
             if (number == null) {
@@ -185,22 +195,22 @@ public final class MetaSteps {
      * True when migrate was refused for want of a subscribed app (2388103 "Cannot migrate phone number."): the
      * route then subscribes the app on the destination once and migrates again.
      */
-    public boolean subscribeFirst(Object answer) {
-        return answer instanceof GraphResult r && !r.success() && r.autoFix() == AutoFix.SUBSCRIBE_APPS;
+    public boolean subscribeFirst(GraphResult answer) {
+        return !answer.success() && answer.autoFix() == AutoFix.SUBSCRIBE_APPS;
     }
 
     /** True when a call succeeded (the subscribe of the auto-fix, before migrating again). */
-    public boolean succeeded(Object answer) {
-        return answer instanceof GraphResult r && r.success();
+    public boolean succeeded(GraphResult answer) {
+        return answer.success();
     }
 
     /** True when migrate answered 2388012: the number is already in the destination WABA. */
-    public boolean alreadyThere(Object answer) {
-        return answer instanceof GraphResult r && r.alreadyDone();
+    public boolean alreadyThere(GraphResult answer) {
+        return answer.alreadyDone();
     }
 
     /** {@code migrate-number}: keep the phone number id the destination WABA gave the number. */
-    public StepOutcome numberMigrated(Migration m, Object answer, String tokenStep) {
+    public StepOutcome numberMigrated(Migration m, GraphResult answer, String tokenStep) {
         return interpret(m, answer, tokenStep, r -> {
             String id = r.text("id");
             if (id == null) {
@@ -212,7 +222,7 @@ public final class MetaSteps {
     }
 
     /** After 2388012: the destination WABA's numbers, read back; the number's id there is the one to keep. */
-    public StepOutcome numberFound(Migration m, Object answer, String tokenStep) {
+    public StepOutcome numberFound(Migration m, GraphResult answer, String tokenStep) {
         return interpret(m, answer, tokenStep, r -> {
             JsonNode number = findNumber(m, r.body());
             if (number == null || number.path("id").asText("").isEmpty()) {
@@ -229,11 +239,11 @@ public final class MetaSteps {
      * listed in the destination WABA, on any page, means it went through, whatever its status: a migrated number is
      * {@code PENDING} there until register. Not listed means it did not, and migrate is sent again (bounded).
      */
-    public StepOutcome migrationChecked(Migration m, Object answer) {
-        if (!(answer instanceof GraphResult r) || !r.success()) {
-            return readBackFailed(m, answer);
+    public StepOutcome migrationChecked(Migration m, GraphResult answer) {
+        if (!answer.success()) {
+            return callStillInDoubt(m, answer.error());
         }
-        JsonNode number = findNumber(m, r.body());
+        JsonNode number = findNumber(m, answer.body());
         if (number == null || number.path("id").asText("").isEmpty()) {
             return sendAgain(m, "+" + m.getPhoneE164() + " is not listed in destination WABA "
                     + GraphRequests.destinationWaba(m));
@@ -254,23 +264,23 @@ public final class MetaSteps {
     /**
      * After one page: read on (with {@code paging.cursors.after}) while the number is not on this page and
      * {@code paging.next} says the list goes on; stop on a failed answer. A list longer than
-     * {@link ReadBack#maxPages()} pages asks a person rather than conclude the number is not there.
+     * {@link ReadBack#maxPages()} pages asks a person rather than conclude the number is not there (thrown as a
+     * {@link StepOutcomeException}, recorded by the step's error handler).
      */
     public void pageRead(Migration m, Exchange exchange) {
-        Object answer = exchange.getMessage().getBody();
+        GraphResult answer = exchange.getMessage().getBody(GraphResult.class);
         int pages = exchange.getProperty(PAGES_READ, 0, Integer.class) + 1;
         exchange.setProperty(PAGES_READ, pages);
         String after = null;
-        if (answer instanceof GraphResult r && r.success() && findNumber(m, r.body()) == null) {
-            JsonNode paging = r.body().path("paging");
+        if (answer.success() && findNumber(m, answer.body()) == null) {
+            JsonNode paging = answer.body().path("paging");
             String cursor = paging.path("cursors").path("after").asText("");
             after = paging.hasNonNull("next") && !cursor.isEmpty() ? cursor : null;
         }
         if (after != null && pages >= readBack.maxPages()) {
-            exchange.getMessage().setBody(needsHuman("TOO_MANY_NUMBER_PAGES", "+" + m.getPhoneE164() + " is not on the "
-                    + "first " + pages + " pages of the WABA's phone_numbers and the list goes on; check the number in "
-                    + "WhatsApp Manager, then send ResumeMigration"));
-            after = null;
+            throw new StepOutcomeException(needsHuman("TOO_MANY_NUMBER_PAGES", "+" + m.getPhoneE164() + " is not on "
+                    + "the first " + pages + " pages of the WABA's phone_numbers and the list goes on; check the number "
+                    + "in WhatsApp Manager, then send ResumeMigration"));
         }
         if (after == null) {
             exchange.removeProperty(GraphRequests.PAGE_AFTER);
@@ -283,7 +293,7 @@ public final class MetaSteps {
     // ---- META_CLASSIC code steps ----------------------------------------------------------------------------
 
     /** {@code request-code}: the code is on its way (SMS or voice); the next step waits for it. */
-    public StepOutcome codeRequested(Migration m, Object answer) {
+    public StepOutcome codeRequested(Migration m, GraphResult answer) {
         return interpret(m, answer, null, r -> StepOutcome.succeeded());
     }
 
@@ -292,16 +302,16 @@ public final class MetaSteps {
      *
      * @param waitStep the code wait's step, named by the route
      */
-    public StepOutcome codeVerified(Migration m, Object answer, String waitStep) {
-        if (answer instanceof GraphResult r && !r.success() && r.hasErrorCode(136025)) {
-            return codeWait.wrongCode(m, r.error(), waitStep);
+    public StepOutcome codeVerified(Migration m, GraphResult answer, String waitStep) {
+        if (codeRefused(answer)) {
+            return codeWait.wrongCode(m, answer.error(), waitStep);
         }
         return interpret(m, answer, null, r -> StepOutcome.succeeded());
     }
 
     /** True when verify answered 136025: a wrong code, or a code an earlier verify (cut off) already used. */
-    public boolean codeRefused(Object answer) {
-        return answer instanceof GraphResult r && !r.success() && r.hasErrorCode(136025);
+    public boolean codeRefused(GraphResult answer) {
+        return !answer.success() && answer.hasErrorCode(136025);
     }
 
     /**
@@ -309,11 +319,11 @@ public final class MetaSteps {
      * took effect but its answer was lost (a crash or a lost connection, then the code was sent again): done, rather
      * than ask the customer for a new code. Otherwise the code was wrong. A failed read is handled like any answer.
      */
-    public StepOutcome verificationChecked(Migration m, Object answer, Object refused, String waitStep) {
-        if (answer instanceof GraphResult r && r.success() && "VERIFIED".equals(r.text("code_verification_status"))) {
+    public StepOutcome verificationChecked(Migration m, GraphResult answer, GraphResult refused, String waitStep) {
+        if (answer.success() && "VERIFIED".equals(answer.text("code_verification_status"))) {
             return StepOutcome.succeeded();
         }
-        if (answer instanceof GraphResult r && r.success()) {
+        if (answer.success()) {
             return codeVerified(m, refused, waitStep);
         }
         return interpret(m, answer, null, r -> StepOutcome.succeeded());
@@ -329,15 +339,16 @@ public final class MetaSteps {
      *
      * @param notVerifiedStep the route template's parameter: the step that gets the number verified, or "none"
      */
-    public StepOutcome registered(Migration m, Object answer, String notVerifiedStep, String tokenStep) {
-        if (answer instanceof GraphResult r && !r.success()) {
-            if (r.hasErrorCode(133006) && !NO_STEP.equals(notVerifiedStep)) {
-                return new StepOutcome.GoTo(notVerifiedStep, r.error(), Map.of());
+    public StepOutcome registered(Migration m, GraphResult answer, String notVerifiedStep, String tokenStep) {
+        if (!answer.success()) {
+            ProviderError error = answer.error();
+            if (answer.hasErrorCode(133006) && !NO_STEP.equals(notVerifiedStep)) {
+                return new StepOutcome.GoTo(notVerifiedStep, error, Map.of());
             }
-            if (r.classification().blocksRegister() && !r.hasErrorCode(133016)) {
-                String cause = r.hasErrorCode(133005) ? "register refused the two-step verification PIN (133005)"
-                        : "register was refused (" + r.error().code() + ": " + r.error().message() + ")";
-                return new StepOutcome.NeedsHuman(r.error().withClass(ErrorClass.NEEDS_HUMAN), bound(cause
+            if (answer.classification().blocksRegister() && !answer.hasErrorCode(133016)) {
+                String cause = answer.hasErrorCode(133005) ? "register refused the two-step verification PIN (133005)"
+                        : "register was refused (" + error.code() + ": " + error.message() + ")";
+                return new StepOutcome.NeedsHuman(error.withClass(ErrorClass.NEEDS_HUMAN), bound(cause
                         + ". It is not retried automatically: every register call spends the number's budget of 10 "
                         + "per 72 h, and more PIN guesses lock the number. Ask the number's owner to disable two-step "
                         + "verification (the PIN of this migration then becomes the new one) and send ResumeMigration, "
@@ -354,11 +365,11 @@ public final class MetaSteps {
      * then taken as not done; {@code DISCONNECTED}, {@code UNVERIFIED}: not done. Not done sends register again
      * (bounded, and within the budget). Any other status (banned, restricted, deleted, undocumented) asks a person.
      */
-    public StepOutcome registrationChecked(Migration m, Object answer) {
-        if (!(answer instanceof GraphResult r) || !r.success()) {
-            return readBackFailed(m, answer);
+    public StepOutcome registrationChecked(Migration m, GraphResult answer) {
+        if (!answer.success()) {
+            return callStillInDoubt(m, answer.error());
         }
-        String status = r.text("status") == null ? "" : r.text("status").toUpperCase(Locale.ROOT);
+        String status = answer.text("status") == null ? "" : answer.text("status").toUpperCase(Locale.ROOT);
         if (REGISTERED.contains(status)) {
             SendsInDoubt.forget(m);
             return StepOutcome.succeeded();
@@ -403,12 +414,8 @@ public final class MetaSteps {
      * @param tokenStep the step that fetches the customer's business token (a route's or template's parameter), where a
      *                  190 on that token goes; null or "none" where the step's call does not use it
      */
-    private StepOutcome interpret(Migration m, Object answer, String tokenStep,
+    private StepOutcome interpret(Migration m, GraphResult r, String tokenStep,
                                   Function<GraphResult, StepOutcome> onSuccess) {
-        if (answer instanceof StepOutcome given) {
-            return bounded(given);
-        }
-        GraphResult r = (GraphResult) answer;
         if (!r.success()) {
             return failed(m, r, tokenStep);
         }
@@ -423,7 +430,7 @@ public final class MetaSteps {
                 && !NO_STEP.equals(tokenStep)) {
             return refetchToken(m, r.error(), tokenStep);
         }
-        return bounded(retryPolicy.outcomeFor(r.error(), m));
+        return retryPolicy.outcomeFor(r.error(), m);
     }
 
     /** 190 on the customer's business token: fetch it again once, then come back here; a second 190 asks a person. */
@@ -438,24 +445,22 @@ public final class MetaSteps {
         return new StepOutcome.GoTo(tokenStep, error, Map.of());
     }
 
+    /**
+     * The reconcile steps' failure hook: reading a call's effect back failed outright (given up on after redeliveries,
+     * held back, or the list too long to read), so the doubt stays, as for a refused read.
+     */
+    public StepOutcome readBackFailed(@ExchangeProperty("migration") Migration m, @Body StepOutcome classified) {
+        return callStillInDoubt(m, classified.error());
+    }
+
     /** The read-back of a reconcile failed: keep the doubt (the call stays pending), retry later or ask a person. */
-    private StepOutcome readBackFailed(Migration m, Object answer) {
-        ProviderError cause = null;
-        if (answer instanceof GraphResult r) {
-            cause = r.error();
-        } else if (answer instanceof StepOutcome.RetryLater later) {
-            cause = later.error();
-        } else if (answer instanceof StepOutcome.NeedsHuman human) {
-            cause = human.error();
-        } else if (answer instanceof StepOutcome.Failed failed) {
-            cause = failed.error();
-        }
+    private StepOutcome callStillInDoubt(Migration m, ProviderError cause) {
         ErrorClass errorClass = cause != null && cause.retryable() ? cause.errorClass() : ErrorClass.NEEDS_HUMAN;
         String what = cause == null ? "no answer" : cause.provider() + " " + cause.code() + ": " + cause.message();
         ProviderError unknown = new ProviderError("engine", "CALL_OUTCOME_UNKNOWN", "the " + m.getStep()
                 + " call was cut off and reading its effect back failed (" + what + ")", errorClass,
                 cause == null ? null : cause.retryAfter(), cause == null ? null : cause.traceId());
-        return bounded(retryPolicy.outcomeFor(unknown, m));
+        return retryPolicy.outcomeFor(unknown, m);
     }
 
     private StepOutcome keepWaiting(Migration m, Instant now, Instant deadline, Instant notBefore) {
@@ -503,14 +508,6 @@ public final class MetaSteps {
     private static StepOutcome needsHuman(String code, String reason) {
         return new StepOutcome.NeedsHuman(ProviderError.of(MetaErrorClassifier.PROVIDER, code, reason,
                 ErrorClass.NEEDS_HUMAN), bound(reason));
-    }
-
-    /** Reasons fit the awaiting_reason column and stay readable. */
-    private static StepOutcome bounded(StepOutcome outcome) {
-        if (outcome instanceof StepOutcome.NeedsHuman h && h.reason() != null && h.reason().length() > MAX_REASON) {
-            return new StepOutcome.NeedsHuman(h.error(), bound(h.reason()));
-        }
-        return outcome;
     }
 
     private static String bound(String reason) {

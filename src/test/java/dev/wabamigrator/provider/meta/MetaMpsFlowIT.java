@@ -110,6 +110,26 @@ class MetaMpsFlowIT {
     }
 
     @Test
+    void should_keep_waiting_for_the_customer_when_a_poll_fails_outright() {
+        start("m-mps-poll-503", "1000000280", "6505561002", "123456"); // 1002: never accepted, the deadline ends it
+        String intentId = events.awaitType("m-mps-poll-503", "waba.migration.awaiting-input")
+                .at("/data/result/intentId").asText();
+        int pollsBefore = meta.calls(Ops.GET_INTENT, intentId);
+        // one whole poll fails: its first try and each of its in-route redeliveries answer 503
+        meta.failBeforeEffect(Ops.GET_INTENT, intentId, Fault.HTML_503, 4);
+
+        JsonNode failed = events.awaitType("m-mps-poll-503", "waba.migration.failed");
+
+        assertThat(failed.at("/data/step").asText()).isEqualTo("await-acceptance");
+        assertThat(failed.at("/data/error/code").asText()).as("the deadline, not the 503").isEqualTo("EXPIRED");
+        assertThat(meta.calls(Ops.GET_INTENT, intentId)).as("the failing poll was made, then polling went on")
+                .isGreaterThan(pollsBefore + 4);
+        assertThat(events.typesFor("m-mps-poll-503")).as("the wait was kept, not turned into a retry")
+                .containsOnlyOnce("waba.migration.awaiting-input")
+                .doesNotContain("waba.migration.step.retry-scheduled");
+    }
+
+    @Test
     void should_fail_when_the_customer_rejects_the_request() {
         start("m-mps-reject", "1000000102", "6505551001", "123456");
 
@@ -220,6 +240,26 @@ class MetaMpsFlowIT {
                 .isGreaterThanOrEqualTo(4);
         assertThat(events.forMigration("m-mps-503")).filteredOn(e -> e.path("type").asText().endsWith("retry-scheduled")
                 && "CALL_OUTCOME_UNKNOWN".equals(e.at("/data/error/code").asText())).isNotEmpty();
+    }
+
+    @Test
+    void should_keep_the_register_in_doubt_when_reading_it_back_fails_outright() {
+        String phone = "16505550281";
+        meta.failAfterEffect(Ops.REGISTER, phone, Fault.ERROR_1, 1); // registered, but the answer leaves it unknown
+        // the first read-back fails: its first try and each of its in-route redeliveries answer 503
+        meta.failBeforeEffect(Ops.GET_NUMBER, phone, Fault.HTML_503, 4);
+        start("m-mps-read-503", "1000000281", "6505550281", "123456");
+
+        events.awaitType("m-mps-read-503", "waba.migration.completed");
+
+        assertThat(meta.calls(Ops.REGISTER, phone)).as("read back, never sent twice").isEqualTo(1);
+        assertThat(events.forMigration("m-mps-read-503")).filteredOn(e -> e.path("type").asText().endsWith("retry-scheduled"))
+                .as("the lost answer, then the failed read-back: both keep the call in doubt")
+                .hasSize(2)
+                .allSatisfy(e -> {
+                    assertThat(e.at("/data/step").asText()).isEqualTo("register");
+                    assertThat(e.at("/data/error/code").asText()).isEqualTo("CALL_OUTCOME_UNKNOWN");
+                });
     }
 
     @ParameterizedTest
