@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -41,7 +42,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * console started with {@code --console} in a JVM of its own, and headless Chromium logging in to Hawtio, opening
  * the Camel routes and a flow route's diagram. Screenshots go to target/console/. (Hawtio 4.2's Source tab loads
  * its editor from a CDN, which a machine without internet access never reaches: the route source is checked
- * through the same Jolokia dump in JolokiaSecurityIT instead.)
+ * through the same Jolokia dump in JolokiaSecurityIT instead.) Then the JMX tab: the Migrations MBean lists the
+ * migrations waiting for a person, resumes one, and shows it completed.
  *
  * <p>The steps run in order on one browser, as one operator's visit; each leaves the page where the next starts.
  */
@@ -51,6 +53,7 @@ class ConsoleBrowserIT {
     private static final Duration PAGE = Duration.ofSeconds(60);
 
     private static SandboxedService service;
+    private static MetaSandboxControl sandbox;
     private static ChildJvm console;
     private static ChromeDriver browser;
     private static String consoleUrl;
@@ -66,6 +69,7 @@ class ConsoleBrowserIT {
                 // the sandbox's customer accepts the MPS migration at once: look again within a second, not 30 s
                 "app.provider.meta.acceptance.initial-interval-ms", "200",
                 "app.provider.meta.acceptance.max-interval-ms", "500"));
+        sandbox = MetaSandboxControl.of(service.app().bean("providerSandbox", ProviderSandbox.class));
         parkMigrationsForAPerson();
         password = Files.readString(service.app().dataDir().resolve(JolokiaAgent.PASSWORD_FILE)).trim();
 
@@ -105,8 +109,7 @@ class ConsoleBrowserIT {
                 {"commandId":"start-m-console-denied","type":"StartMigration","migrationId":"m-console-denied",
                  "flow":"ALIBABA_CHATAPP","phoneNumber":{"countryCode":"86","number":"13900000003"},
                  "alibaba":{"custSpaceId":"cams-console","verifyMethod":"sms","locale":"en_US"}}""");
-        MetaSandboxControl.of(service.app().bean("providerSandbox", ProviderSandbox.class))
-                .addSourceNumber("1000000207", "1", "6505551006", "Acme console");
+        sandbox.addSourceNumber("1000000207", "1", "6505551006", "Acme console");
         service.commands().send("16505551006", """
                 {"commandId":"start-m-console-2fa","type":"StartMigration","migrationId":"m-console-2fa",
                  "flow":"META_MPS","phoneNumber":{"countryCode":"1","number":"6505551006"},
@@ -168,6 +171,76 @@ class ConsoleBrowserIT {
 
     }
 
+    @Test
+    @Order(4)
+    void should_list_the_migrations_waiting_for_a_person_in_the_migrations_mbean() throws Exception {
+        openMigrationsMBean();
+
+        // HUMAN_ACTION is what an AWAITING_INPUT migration waits for (the list shows it); the filter takes states
+        String answer = runOperation("list(", "AWAITING_INPUT", "", "", "20");
+
+        assertThat(answer).contains("m-console-denied", "m-console-2fa", "HUMAN_ACTION");
+        screenshot("migrations-list-human-action");
+    }
+
+    @Test
+    @Order(5)
+    void should_resume_a_migration_from_the_migrations_mbean_and_see_it_complete() throws Exception {
+        // the customer turned two-step verification off: the person who was asked resumes the migration
+        sandbox.disableTwoStep("16505551006");
+
+        String answer = runOperation("resume(", "m-console-2fa", "two-step verification is off now");
+
+        assertThat(answer).contains("APPLIED");
+        service.events().awaitType("m-console-2fa", "waba.migration.completed");
+        assertThat(runOperation("show(", "m-console-2fa")).contains("COMPLETED");
+        screenshot("migration-completed");
+    }
+
+    /** The JMX tab, the MBean waba-migrator:type=Migrations, its operations. */
+    private static void openMigrationsMBean() {
+        browser.get(consoleUrl + "jmx/operations");
+        selectTreeNode("jmx-tree-view", "Migrations");
+        browser.findElement(By.linkText("Operations")).click();
+    }
+
+    /**
+     * Opens the operation whose name starts with {@code operation} (e.g. "list("), types the arguments in order,
+     * executes it and returns the answer Hawtio shows.
+     */
+    private static String runOperation(String operation, String... arguments) throws Exception {
+        By row = By.xpath("//*[@id='jmx-operation-list']/li[starts-with(@aria-labelledby,'operation " + operation
+                + "')]");
+        try {
+            WebElement item = new WebDriverWait(browser, PAGE).until(ExpectedConditions.presenceOfElementLocated(row));
+            if (!"true".equals(item.findElement(By.tagName("button")).getAttribute("aria-expanded"))) {
+                item.findElement(By.tagName("button")).click();
+            }
+            List<WebElement> inputs = new WebDriverWait(browser, PAGE).until(driver -> {
+                List<WebElement> found = item.findElements(By.cssSelector("form input"));
+                return found.size() == arguments.length && found.get(0).isDisplayed() ? found : null;
+            });
+            for (int i = 0; i < arguments.length; i++) {
+                inputs.get(i).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
+                inputs.get(i).sendKeys(arguments[i]);
+            }
+            String before = resultText(item);
+            item.findElement(By.xpath(".//button[normalize-space()='Execute']")).click();
+            return new WebDriverWait(browser, PAGE).until(driver -> {
+                String now = resultText(item);
+                return !now.isBlank() && !now.equals(before) ? now : null;
+            });
+        } catch (RuntimeException e) {
+            screenshot("failed-operation-" + operation.replace("(", ""));
+            throw e;
+        }
+    }
+
+    private static String resultText(WebElement item) {
+        return item.findElements(By.cssSelector("[id^='operation-result-']")).stream().map(WebElement::getText)
+                .findFirst().orElse("");
+    }
+
     private static void logIn(String user, String secret) {
         WebElement name = new WebDriverWait(browser, PAGE).until(ExpectedConditions
                 .visibilityOfElementLocated(By.id("pf-login-username-id")));
@@ -179,13 +252,17 @@ class ConsoleBrowserIT {
         browser.findElement(By.cssSelector("button[type=submit]")).click();
     }
 
-    /** Types the name into the Camel tree's search and clicks the node of that name. */
     private static void selectTreeNode(String name) {
+        selectTreeNode("camel-tree-view", name);
+    }
+
+    /** Types the name into the tree's search and clicks the node of that name. */
+    private static void selectTreeNode(String tree, String name) {
         WebElement search = new WebDriverWait(browser, PAGE).until(ExpectedConditions
-                .visibilityOfElementLocated(By.cssSelector("#camel-tree-view input")));
+                .visibilityOfElementLocated(By.cssSelector("#" + tree + " input")));
         search.clear();
         search.sendKeys(name);
-        By node = By.xpath("//*[@id='camel-tree-view']//*[contains(@class,'tree-view__node-text')"
+        By node = By.xpath("//*[@id='" + tree + "']//*[contains(@class,'tree-view__node-text')"
                 + " and normalize-space()='" + name + "']");
         try {
             new WebDriverWait(browser, PAGE).until(ExpectedConditions.elementToBeClickable(node)).click();
