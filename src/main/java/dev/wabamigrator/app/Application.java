@@ -2,7 +2,7 @@ package dev.wabamigrator.app;
 
 import org.apache.camel.main.Main;
 
-/** Starts waba-migrator: {@code java -jar target/waba-migrator.jar [--demo]}. */
+/** Starts waba-migrator: {@code java -jar target/waba-migrator.jar [--demo | --console]}. */
 public final class Application {
 
     private Application() {
@@ -28,10 +28,21 @@ public final class Application {
         return main;
     }
 
-    /** With {@code --demo}: sample migrations through the sandbox, a timeline of their events, then exit. */
+    /**
+     * With {@code --demo}: sample migrations through the sandbox, a timeline of their events, then exit. With
+     * {@code --console}: Hawtio for a service already running (its own process, see {@link Console}).
+     */
     public static void main(String[] args) throws Exception {
         if (java.util.Arrays.asList(args).contains("--demo")) {
             System.exit(Demo.run(args));
+        }
+        if (java.util.Arrays.asList(args).contains("--console")) {
+            try {
+                System.exit(Console.run(System.getenv()));
+            } catch (IllegalStateException notReady) { // no war, no password: say what to do, no stack trace
+                System.err.println(notReady.getMessage());
+                System.exit(2);
+            }
         }
         System.exit(create().run(args));
     }

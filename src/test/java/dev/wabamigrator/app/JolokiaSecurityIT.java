@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wabamigrator.sandbox.AlibabaSandbox;
+import dev.wabamigrator.sandbox.MetaSandbox;
 import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
 import java.io.ByteArrayOutputStream;
@@ -32,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Jolokia as a local process sees it: nothing without the password, and with it only what the allow-list
- * (jolokia-access.xml) grants: reads for Hawtio and route start/stop, never code execution or a heap dump.
+ * (jolokia-access.xml) grants: reads for Hawtio, the route dumps of its diagrams (placeholders unresolved) and
+ * route start/stop, never code execution or a heap dump.
  * Jolokia answers a refused request with HTTP 200 and {"status":403,"error":"... Operation dumpHeap forbidden for
  * MBean ..."} in the body (its JSON protocol carries the status of each request, as in a bulk request); a wrong or
  * missing password gets HTTP 401 before any of that.
@@ -179,6 +182,49 @@ class JolokiaSecurityIT {
         assertThat(read.path("value").findValuesAsText("RouteId")).contains("run-migration", "outbox-publish-events");
         assertThat(list.path("status").asInt()).isEqualTo(200);
         assertThat(routeState("run-migration")).isEqualTo("Started");
+    }
+
+    @Test
+    void should_let_hawtio_dump_the_routes_as_written_for_its_diagrams_and_never_a_secret() throws Exception {
+        JsonNode routes = exec(context, "dumpRoutesAsXml()");
+
+        assertThat(routes.path("status").asInt()).as(routes.toString()).isEqualTo(200);
+        String xml = routes.path("value").asText();
+        // a flow route with its steps in order, as in routes/meta-classic.camel.yaml
+        assertThat(xml).containsSubsequence("id=\"meta-classic\"", "direct:meta-classic-migrate-number",
+                "direct:meta-classic-request-code", "direct:meta-classic-await-code", "direct:meta-classic-verify",
+                "direct:meta-classic-register");
+        // placeholders stay unresolved: no value of the environment or the sandbox reaches the dump
+        assertThat(xml).contains("{{app.provider.meta.graph-url}}", "{{app.provider.alibaba.endpoint}}");
+        assertNoSecretIn(xml);
+    }
+
+    @Test
+    void should_let_hawtio_read_route_statistics_for_its_diagrams() throws Exception {
+        JsonNode all = exec(context, "dumpRoutesStatsAsXml", true, true);
+        JsonNode one = exec(routeMBean("meta-classic"), "dumpRouteStatsAsXml(boolean,boolean)", true, true);
+
+        assertThat(all.path("status").asInt()).as(all.toString()).isEqualTo(200);
+        assertThat(all.path("value").asText()).contains("id=\"meta-classic\"", "processorStat");
+        assertNoSecretIn(all.path("value").asText());
+        assertThat(one.path("status").asInt()).as(one.toString()).isEqualTo(200);
+        assertThat(one.path("value").asText()).contains("id=\"meta-classic\"");
+    }
+
+    @Test
+    void should_refuse_route_dumps_that_resolve_placeholders() throws Exception {
+        assertRefused(exec(context, "dumpRoutesAsXml(boolean)", true));
+        assertRefused(exec(context, "dumpRoutesAsXml(boolean,boolean)", true, false));
+        assertRefused(exec(context, "dumpRoutesAsYaml(boolean)", true));
+        assertRefused(exec(context, "dumpStepStatsAsXml", true));
+        assertRefused(exec(routeMBean("meta-classic"), "dumpRouteAsXml(boolean)", true));
+        assertRefused(exec(routeMBean("meta-classic"), "dumpRouteAsXml()"));
+    }
+
+    /** The secrets this service knows in this test: Jolokia's password, the secrets key, the sandbox's credentials. */
+    private static void assertNoSecretIn(String text) {
+        assertThat(text).doesNotContain(password, app.property("app.secrets.key"), MetaSandbox.SYSTEM_TOKEN,
+                MetaSandbox.APP_SECRET, AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
     }
 
     @Test

@@ -50,6 +50,12 @@ public final class ChildJvm implements AutoCloseable {
      * {@link #haltWithParent()} so it never outlives the test JVM.
      */
     public static ChildJvm startMain(Class<?> main, List<String> args, Path log) throws IOException {
+        return startMain(main, args, Map.of(), log);
+    }
+
+    /** As {@link #startMain(Class, List, Path)}, with these environment variables added to the child's. */
+    public static ChildJvm startMain(Class<?> main, List<String> args, Map<String, String> environment, Path log)
+            throws IOException {
         Files.createDirectories(log.toAbsolutePath().getParent());
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -61,7 +67,9 @@ public final class ChildJvm implements AutoCloseable {
         command.add(classPath());
         command.add(main.getName());
         command.addAll(args);
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder
                 // not the project folder: with target/classes on the classpath and ./routes in the working folder,
                 // Camel finds classpath:routes/*.camel.yaml twice ("Route configuration already exists")
                 .directory(log.toAbsolutePath().getParent().toFile())
