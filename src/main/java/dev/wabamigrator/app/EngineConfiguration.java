@@ -129,7 +129,11 @@ public final class EngineConfiguration implements CamelConfiguration {
         registry.bind("providerPauses", pauses);
         registry.bind("migrationCommands", commands);
         registry.bind("stepRecorder", new StepRecorder(store, events, flows, retryPolicy, json, clock, metrics));
-        registry.bind("flowPass", new FlowPass(flows));
+        FlowPass flowPass = new FlowPass(flows);
+        registry.bind("flowPass", flowPass);
+        registry.bind("flowPassTakesOver", flowPass.takesOverPredicate());
+        registry.bind("flowPassPicksStep", flowPass.picksStep());
+        registry.bind("flowPassNotesOutcome", flowPass.notesOutcome());
         registry.bind("codeWait", codeWait);
         registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, store, clock,
                 maxCommandBytes));

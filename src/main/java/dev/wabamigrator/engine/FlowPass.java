@@ -1,6 +1,8 @@
 package dev.wabamigrator.engine;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.Predicate;
+import org.apache.camel.Processor;
 import org.apache.camel.Route;
 
 /**
@@ -9,6 +11,11 @@ import org.apache.camel.Route;
  * success, the steps after it; a park or a jump ends the pass. A call that is not safe to repeat and was left in
  * doubt goes to {@code <step-route>-reconcile}, which reads the provider's state back; a step without one parks for a
  * person rather than guess (design.md §3 rule 2).
+ *
+ * <p>{@code flow-steps} uses it through plain Camel {@link Predicate}s and {@link Processor}s (beans
+ * {@code flowPassTakesOver}, {@code flowPassPicksStep}, {@code flowPassNotesOutcome}) rather than bean-method
+ * expressions: the interceptor asks on every send to any {@code direct:} endpoint, and a bean-method expression
+ * copies the exchange and binds parameters by reflection each time.
  */
 public final class FlowPass {
     public static final String UNRECONCILABLE = "direct:unreconcilable-call";
@@ -47,6 +54,21 @@ public final class FlowPass {
         exchange.removeProperty(PASS_ENDED);
         exchange.removeProperty(STEP_ENDPOINT);
         exchange.setProperty("flowRoute", "direct:" + flow.route());
+    }
+
+    /** The {@code onWhen} of {@code flow-steps}: {@link #takesOver}. */
+    public Predicate takesOverPredicate() {
+        return this::takesOver;
+    }
+
+    /** Sets {@code stepEndpoint} to {@link #stepEndpoint}; removes it when this step does not run now. */
+    public Processor picksStep() {
+        return exchange -> exchange.setProperty(STEP_ENDPOINT, stepEndpoint(exchange));
+    }
+
+    /** Sets {@code flowPassEnded} to {@link #endsPass} of the outcome in the body. */
+    public Processor notesOutcome() {
+        return exchange -> exchange.setProperty(PASS_ENDED, endsPass(exchange.getMessage().getBody()));
     }
 
     /** True for a send made by a flow route itself (a step of the flow), not yet on its way to the step route. */
