@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.command.CommandIntake;
 import dev.wabamigrator.command.IntakeResult;
-import dev.wabamigrator.engine.MigrationState;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.OutboxEvent;
 import dev.wabamigrator.store.MigrationOverview;
+import dev.wabamigrator.store.StateFilter;
 import dev.wabamigrator.store.StepHistory;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import javax.management.InstanceAlreadyExistsException;
@@ -91,7 +90,7 @@ public final class Migrations implements MigrationsMBean {
     @Override
     public String list(String state, String flow, String phoneOrBatch, int limit) {
         List<ObjectNode> lines = new ArrayList<>();
-        for (MigrationOverview.Row row : overview.list(state(state), blankToNull(flow), null, phone(phoneOrBatch),
+        for (MigrationOverview.Row row : overview.list(StateFilter.of(state), blankToNull(flow), null, phone(phoneOrBatch),
                 limit <= 0 ? DEFAULT_LIMIT : Math.min(limit, MAX_ITEMS))) {
             ObjectNode line = summary(row);
             lastError(line, row);
@@ -162,7 +161,7 @@ public final class Migrations implements MigrationsMBean {
 
     private String batch(MigrationOverview.Action action, String commandType, String state, String flow, String step,
                          String reason, boolean dryRun) {
-        List<String> ids = overview.candidates(action, state(state), blankToNull(flow), blankToNull(step), MAX_ITEMS + 1);
+        List<String> ids = overview.candidates(action, StateFilter.of(state), blankToNull(flow), blankToNull(step), MAX_ITEMS + 1);
         boolean more = ids.size() > MAX_ITEMS;
         ids = more ? ids.subList(0, MAX_ITEMS) : ids;
         ObjectNode answer = json.createObjectNode();
@@ -335,19 +334,6 @@ public final class Migrations implements MigrationsMBean {
     private static void requireReason(String reason) {
         if (reason == null || reason.isBlank()) {
             throw new IllegalArgumentException("an operator action needs a reason (it is recorded with the action)");
-        }
-    }
-
-    private static String state(String state) {
-        String value = blankToNull(state);
-        if (value == null) {
-            return null;
-        }
-        try {
-            return MigrationState.valueOf(value.toUpperCase(Locale.ROOT)).name();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown state " + value + "; states are "
-                    + java.util.Arrays.toString(MigrationState.values()));
         }
     }
 

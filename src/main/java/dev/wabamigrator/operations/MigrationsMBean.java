@@ -13,6 +13,8 @@ public interface MigrationsMBean {
      * Newest first, one compact JSON object per line in a JSON array: id, flow, number, state, step, attempt, what it
      * awaits and why, its last error, when it last changed.
      *
+     * @param state        a state (e.g. AWAITING_INPUT, FAILED) or what a migration awaits (HUMAN_ACTION,
+     *                     VERIFICATION_CODE, CUSTOMER_ACCEPTANCE), or blank for all
      * @param phoneOrBatch the number's E.164 digits ('+', spaces and dashes ignored), or blank
      * @param limit        at most this many (1 to 1000; 0 or less means 50)
      */

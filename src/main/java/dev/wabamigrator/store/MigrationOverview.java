@@ -45,9 +45,10 @@ public final class MigrationOverview {
     }
 
     /** Newest first; a null filter matches everything. */
-    public List<Row> list(String state, String flow, String step, String phoneE164, int limit) {
+    public List<Row> list(StateFilter state, String flow, String step, String phoneE164, int limit) {
         Map<String, Object> params = new HashMap<>();
-        params.put("state", state);
+        params.put("state", state.state());
+        params.put("awaiting", state.awaiting());
         params.put("flow", flow);
         params.put("step", step);
         params.put("phone", phoneE164);
@@ -61,10 +62,11 @@ public final class MigrationOverview {
     }
 
     /** The ids a batch action would address, oldest change first; a null filter matches everything. */
-    public List<String> candidates(Action action, String state, String flow, String step, int limit) {
+    public List<String> candidates(Action action, StateFilter state, String flow, String step, int limit) {
         Map<String, Object> params = new HashMap<>();
         params.put("action", action.name().toLowerCase());
-        params.put("state", state);
+        params.put("state", state.state());
+        params.put("awaiting", state.awaiting());
         params.put("flow", flow);
         params.put("step", step);
         params.put("limit", limit);

@@ -176,8 +176,7 @@ class ConsoleBrowserIT {
     void should_list_the_migrations_waiting_for_a_person_in_the_migrations_mbean() throws Exception {
         openMigrationsMBean();
 
-        // HUMAN_ACTION is what an AWAITING_INPUT migration waits for (the list shows it); the filter takes states
-        String answer = runOperation("list(", "AWAITING_INPUT", "", "", "20");
+        String answer = runOperation("list(", "HUMAN_ACTION", "", "", "20");
 
         assertThat(answer).contains("m-console-denied", "m-console-2fa", "HUMAN_ACTION");
         screenshot("migrations-list-human-action");
