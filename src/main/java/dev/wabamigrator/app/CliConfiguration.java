@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Camel JBang's CLI ({@code camel get}, {@code camel get route}, {@code camel top}) sees this service through
  * camel-cli-connector, which opens no port: it writes the service's status to {@code ~/.camel/<pid>-status.json}
- * and reads requests from files beside it, so only the service's own user on the same machine can use it. On unless
- * {@code app.cli.enabled} is false, and always off in the {@code prod} profile ({@code camel.main.profile}).
+ * and reads requests from files beside it, so only the service's own user on the same machine can use it. Off unless
+ * {@code app.cli.enabled} ({@code CAMEL_CLI_ENABLED}) is true, since its status refresh recomputes every route's
+ * statistics each second; always off in the {@code prod} profile ({@code camel.main.profile}).
  */
 public final class CliConfiguration implements CamelConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(CliConfiguration.class);
