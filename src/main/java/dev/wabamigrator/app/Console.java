@@ -14,6 +14,8 @@ import javax.security.auth.login.Configuration;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.server.handler.MovedContextHandler;
 import org.eclipse.jetty.util.ClassMatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,7 +115,13 @@ final class Console {
         });
 
         Server server = new Server(new InetSocketAddress("127.0.0.1", port));
-        server.setHandler(new HawtioWebApp());
+        // the root sends a browser on to Hawtio, so that http://127.0.0.1:<port>/ works too
+        MovedContextHandler root = new MovedContextHandler();
+        root.setContextPath("/");
+        root.setRedirectURI(HAWTIO_PATH + "/");
+        root.setDiscardPathInContext(true);
+        root.setStatusCode(302);
+        server.setHandler(new ContextHandlerCollection(new HawtioWebApp(), root));
         server.start();
         LOG.info("Hawtio on http://127.0.0.1:{}{}/ for the service's Jolokia at {}: log in as {} with the password {}",
                 port, HAWTIO_PATH, jolokia, user, passwordSource);
