@@ -29,6 +29,8 @@ public final class Migration {
     private String countryCode;
     private String nationalNumber;
     private String phoneE164;
+    /** The batch the migration was started in, or null; every event of the migration carries it. */
+    private String batchId;
     private MigrationState state;
     private String step;
     private int attempt;
@@ -78,6 +80,11 @@ public final class Migration {
     /** E.164 digits without {@code +}: country code then national number. */
     public String getPhoneE164() {
         return phoneE164;
+    }
+
+    /** The batch named in its StartMigration, or null when none was. */
+    public String getBatchId() {
+        return batchId;
     }
 
     public MigrationState getState() {
@@ -459,7 +466,7 @@ public final class Migration {
 
     /** The persisted fields of a migration row, as the store reads and writes them. */
     public record Row(String migrationId, String flow, String countryCode, String nationalNumber, String phoneE164,
-                      MigrationState state, String step, int attempt, ObjectNode params, Map<String, String> secrets,
+                      String batchId, MigrationState state, String step, int attempt, ObjectNode params, Map<String, String> secrets,
                       ObjectNode control, ObjectNode result, Awaiting awaiting, String awaitingReason, Instant expiresAt, String lastError,
                       String pendingCall, Instant nextAttemptAt, String claimOwner, String claimToken,
                       Instant claimedUntil, long version) {
@@ -467,7 +474,7 @@ public final class Migration {
 
     /** This migration's persisted fields, to be written. */
     public Row row() {
-        return new Row(migrationId, flow, countryCode, nationalNumber, phoneE164, state, step, attempt, params,
+        return new Row(migrationId, flow, countryCode, nationalNumber, phoneE164, batchId, state, step, attempt, params,
                 new HashMap<>(secrets), control.deepCopy(), result, awaiting, awaitingReason, expiresAt, lastError, pendingCall,
                 nextAttemptAt, claimOwner, claimToken, claimedUntil, version);
     }
@@ -477,7 +484,7 @@ public final class Migration {
      * The store gives it its version and due time when it inserts the row ({@link #inserted}).
      */
     static Migration start(String migrationId, String flow, String firstStep, String countryCode,
-                           String nationalNumber, ObjectNode params, Map<String, String> secrets, ObjectNode result,
+                           String nationalNumber, String batchId, ObjectNode params, Map<String, String> secrets, ObjectNode result,
                            Clock clock) {
         Migration m = new Migration();
         m.clock = clock;
@@ -486,6 +493,7 @@ public final class Migration {
         m.countryCode = countryCode;
         m.nationalNumber = nationalNumber;
         m.phoneE164 = countryCode + nationalNumber;
+        m.batchId = batchId;
         m.state = MigrationState.RUNNING;
         m.step = firstStep;
         m.params = params;
@@ -503,6 +511,7 @@ public final class Migration {
         m.countryCode = row.countryCode();
         m.nationalNumber = row.nationalNumber();
         m.phoneE164 = row.phoneE164();
+        m.batchId = row.batchId();
         m.state = row.state();
         m.step = row.step();
         m.attempt = row.attempt();

@@ -68,7 +68,7 @@ public final class MigrationCommands {
         });
         Migration m = Migration.start(migrationId, flow.name(), flow.first(),
                 command.get("phoneNumber").get("countryCode").asText(), command.get("phoneNumber").get("number").asText(),
-                params, secrets, json.createObjectNode(), clock);
+                command.path("batchId").isTextual() ? command.get("batchId").asText() : null, params, secrets, json.createObjectNode(), clock);
         MigrationStore.ProcessedCommand processed = new MigrationStore.ProcessedCommand(commandId, "StartMigration",
                 migrationId);
         for (int race = 0; ; race++) {

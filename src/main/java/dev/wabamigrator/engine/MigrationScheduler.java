@@ -80,7 +80,7 @@ public final class MigrationScheduler {
         String reason = row.problem() + "; repair the row (or restore the key), then send ResumeMigration";
         ProviderError error = ProviderError.of("engine", UnreadableMigration.CODE, row.problem(), ErrorClass.NEEDS_HUMAN);
         MigrationEvents.Snapshot snapshot = new MigrationEvents.Snapshot(row.migrationId(), row.flow(),
-                row.countryCode(), row.nationalNumber(), row.phoneE164(), MigrationState.AWAITING_INPUT.name(),
+                row.countryCode(), row.nationalNumber(), row.phoneE164(), row.batchId(), MigrationState.AWAITING_INPUT.name(),
                 row.step(), row.attempt(), Map.of());
         try {
             boolean written = store.setAside(row, reason, events.error(error).toString(),

@@ -14,19 +14,21 @@ public final class UnreadableMigration extends RuntimeException {
     private final String countryCode;
     private final String nationalNumber;
     private final String phoneE164;
+    private final String batchId;
     private final String step;
     private final int attempt;
     private final long version;
     private final String problem;
 
     public UnreadableMigration(String migrationId, String flow, String countryCode, String nationalNumber, String phoneE164,
-                        String step, int attempt, long version, String problem) {
+                        String batchId, String step, int attempt, long version, String problem) {
         super("migration " + migrationId + " cannot be read: " + problem, null, false, false);
         this.migrationId = migrationId;
         this.flow = flow;
         this.countryCode = countryCode;
         this.nationalNumber = nationalNumber;
         this.phoneE164 = phoneE164;
+        this.batchId = batchId;
         this.step = step;
         this.attempt = attempt;
         this.version = version;
@@ -36,7 +38,7 @@ public final class UnreadableMigration extends RuntimeException {
     /** A row that was read but names a flow this instance does not run. */
     static UnreadableMigration unknownFlow(Migration m) {
         return new UnreadableMigration(m.getMigrationId(), m.getFlow(), m.getCountryCode(), m.getNationalNumber(),
-                m.getPhoneE164(), m.getStep(), m.getAttempt(), m.getVersion(),
+                m.getPhoneE164(), m.getBatchId(), m.getStep(), m.getAttempt(), m.getVersion(),
                 "flow '" + m.getFlow() + "' is not available on this instance");
     }
 
@@ -58,6 +60,11 @@ public final class UnreadableMigration extends RuntimeException {
 
     public String phoneE164() {
         return phoneE164;
+    }
+
+    /** The batch the migration was started in, or null. */
+    public String batchId() {
+        return batchId;
     }
 
     public String step() {

@@ -37,7 +37,7 @@ public final class MigrationEvents {
 
     /** The migration fields every migration event carries in {@code data}, for a row that cannot be read whole. */
     public record Snapshot(String migrationId, String flow, String countryCode, String nationalNumber, String e164,
-                           String state, String step, int attempt, Map<String, String> result) {
+                           String batchId, String state, String step, int attempt, Map<String, String> result) {
     }
 
     /** Extra, optional parts of one event's {@code data}. */
@@ -80,6 +80,9 @@ public final class MigrationEvents {
     public OutboxEvent migrationEvent(String type, Migration m, Details details, Instant now) {
         ObjectNode data = migrationData(m.getMigrationId(), m.getFlow(), m.getCountryCode(), m.getNationalNumber(),
                 m.getPhoneE164(), m.getState().name(), m.getStep(), m.getAttempt());
+        if (m.getBatchId() != null) {
+            data.put("batchId", m.getBatchId());
+        }
         ObjectNode result = json.createObjectNode();
         m.forEachResult(result::put);
         if (!result.isEmpty()) {
@@ -92,6 +95,9 @@ public final class MigrationEvents {
     public OutboxEvent migrationEvent(String type, Snapshot m, Details details, Instant now) {
         ObjectNode data = migrationData(m.migrationId(), m.flow(), m.countryCode(), m.nationalNumber(), m.e164(),
                 m.state(), m.step(), m.attempt());
+        if (m.batchId() != null) {
+            data.put("batchId", m.batchId());
+        }
         if (m.result() != null && !m.result().isEmpty()) {
             ObjectNode result = data.putObject("result");
             m.result().forEach(result::put);

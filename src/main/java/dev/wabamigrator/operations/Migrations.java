@@ -90,7 +90,10 @@ public final class Migrations implements MigrationsMBean {
     @Override
     public String list(String state, String flow, String phoneOrBatch, int limit) {
         List<ObjectNode> lines = new ArrayList<>();
-        for (MigrationOverview.Row row : overview.list(StateFilter.of(state), blankToNull(flow), null, phone(phoneOrBatch),
+        String numberOrBatch = blankToNull(phoneOrBatch);
+        boolean isPhone = numberOrBatch != null && isPhone(numberOrBatch);
+        for (MigrationOverview.Row row : overview.list(StateFilter.of(state), blankToNull(flow), null,
+                isPhone ? phoneDigits(numberOrBatch) : null, isPhone ? null : batchId(numberOrBatch),
                 limit <= 0 ? DEFAULT_LIMIT : Math.min(limit, MAX_ITEMS))) {
             ObjectNode line = summary(row);
             lastError(line, row);
@@ -130,6 +133,7 @@ public final class Migrations implements MigrationsMBean {
         line.put("migrationId", row.text("migration_id"));
         line.put("flow", row.text("flow"));
         line.put("phone", row.text("phone_e164"));
+        putIfPresent(line, "batchId", row.text("batch_id"));
         line.put("state", row.text("state"));
         line.put("step", row.text("step"));
         line.put("attempt", ((Number) row.columns().get("attempt")).intValue());
@@ -337,17 +341,32 @@ public final class Migrations implements MigrationsMBean {
         }
     }
 
-    /** The digits of a number given as {@code +1 650-555-1234}; batches are not recorded yet. */
-    private static String phone(String phoneOrBatch) {
-        String value = blankToNull(phoneOrBatch);
+    /**
+     * A phone number is written with digits and nothing but {@code + ( ) . -} and spaces ({@code +1 650-555-1234});
+     * anything else (a letter, {@code _} or {@code :}) names a batch.
+     */
+    private static boolean isPhone(String value) {
+        return value.matches("[0-9+\\s().-]+") && value.chars().anyMatch(Character::isDigit);
+    }
+
+    /** The E.164 digits of a number given as {@code +1 650-555-1234}. */
+    private static String phoneDigits(String value) {
+        String digits = value.replaceAll("[+\\s().-]", "");
+        if (digits.length() > 20) {
+            throw new IllegalArgumentException("a phone number has at most 20 digits: " + value);
+        }
+        return digits;
+    }
+
+    private static String batchId(String value) {
         if (value == null) {
             return null;
         }
-        String digits = value.replaceAll("[+\\s().-]", "");
-        if (!digits.matches("[0-9]{1,20}")) {
-            throw new IllegalArgumentException("give a phone number's E.164 digits; migrations carry no batch id yet");
+        if (!value.matches("[A-Za-z0-9._:-]{1,64}")) {
+            throw new IllegalArgumentException("give a phone number's digits or a batch id (1 to 64 letters, digits"
+                    + " and . _ : -)");
         }
-        return digits;
+        return value;
     }
 
     private static String blankToNull(String value) {

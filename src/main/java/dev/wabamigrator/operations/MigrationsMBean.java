@@ -15,7 +15,8 @@ public interface MigrationsMBean {
      *
      * @param state        a state (e.g. AWAITING_INPUT, FAILED) or what a migration awaits (HUMAN_ACTION,
      *                     VERIFICATION_CODE, CUSTOMER_ACCEPTANCE), or blank for all
-     * @param phoneOrBatch the number's E.164 digits ('+', spaces and dashes ignored), or blank
+     * @param phoneOrBatch the number's E.164 digits ('+', spaces, dashes, dots, brackets ignored), or a batch id
+     *                     (anything with a letter, '_' or ':'), or blank
      * @param limit        at most this many (1 to 1000; 0 or less means 50)
      */
     String list(String state, String flow, String phoneOrBatch, int limit);

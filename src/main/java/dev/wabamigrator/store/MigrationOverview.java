@@ -45,13 +45,14 @@ public final class MigrationOverview {
     }
 
     /** Newest first; a null filter matches everything. */
-    public List<Row> list(StateFilter state, String flow, String step, String phoneE164, int limit) {
+    public List<Row> list(StateFilter state, String flow, String step, String phoneE164, String batchId, int limit) {
         Map<String, Object> params = new HashMap<>();
         params.put("state", state.state());
         params.put("awaiting", state.awaiting());
         params.put("flow", flow);
         params.put("step", step);
         params.put("phone", phoneE164);
+        params.put("batch", batchId);
         params.put("limit", limit);
         return sql.query("list-migrations", params, MigrationOverview::row);
     }

@@ -285,6 +285,7 @@ public final class MigrationStore {
         params.put("countryCode", row.countryCode());
         params.put("nationalNumber", row.nationalNumber());
         params.put("phoneE164", row.phoneE164());
+        params.put("batchId", row.batchId());
         params.put("state", row.state().name());
         params.put("step", row.step());
         params.put("params", row.params().toString());
@@ -349,7 +350,8 @@ public final class MigrationStore {
      */
     private Migration map(ResultSet row) throws SQLException {
         Columns read = new Columns(row.getString("migration_id"), row.getString("flow"), row.getString("country_code"),
-                row.getString("national_number"), row.getString("phone_e164"), row.getString("step"),
+                row.getString("national_number"), row.getString("phone_e164"), row.getString("batch_id"),
+                row.getString("step"),
                 row.getInt("attempt"), row.getLong("version"));
         MigrationState state = read.readable("state", () -> MigrationState.valueOf(row.getString("state")));
         ObjectNode params = read.readable("params", () -> jsonObject(row.getString("params")));
@@ -364,7 +366,7 @@ public final class MigrationStore {
         String awaiting = row.getString("awaiting");
         Awaiting awaitingKind = awaiting == null ? null : read.readable("awaiting", () -> Awaiting.valueOf(awaiting));
         return Migration.of(new Migration.Row(read.migrationId(), read.flow(), read.countryCode(),
-                read.nationalNumber(), read.phoneE164(), state, read.step(), read.attempt(), params, secrets, control, result,
+                read.nationalNumber(), read.phoneE164(), read.batchId(), state, read.step(), read.attempt(), params, secrets, control, result,
                 awaitingKind, row.getString("awaiting_reason"), Sql.instant(row, "expires_at"),
                 row.getString("last_error"), row.getString("pending_call"), Sql.instant(row, "next_attempt_at"),
                 row.getString("claim_owner"), row.getString("claim_token"), Sql.instant(row, "claimed_until"),
@@ -403,7 +405,7 @@ public final class MigrationStore {
 
     /** The plain columns, read first: they name the row when another column cannot be read. */
     private record Columns(String migrationId, String flow, String countryCode, String nationalNumber,
-                           String phoneE164, String step, int attempt, long version) {
+                           String phoneE164, String batchId, String step, int attempt, long version) {
 
         /** Reads one column's value; what cannot be read becomes an {@link UnreadableMigration} naming the column. */
         <T> T readable(String column, ColumnReader<T> reader) throws SQLException {
@@ -415,7 +417,7 @@ public final class MigrationStore {
                 // the message names the column and the kind of failure only: a decryption error may not say more
                 String problem = "secrets".equals(column) ? "secrets cannot be decrypted (was SECRETS_KEY changed?)"
                         : column + " cannot be read (" + e.getClass().getSimpleName() + ")";
-                throw new UnreadableMigration(migrationId, flow, countryCode, nationalNumber, phoneE164, step,
+                throw new UnreadableMigration(migrationId, flow, countryCode, nationalNumber, phoneE164, batchId, step,
                         attempt, version, problem);
             }
         }

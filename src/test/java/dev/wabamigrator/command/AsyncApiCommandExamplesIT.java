@@ -70,7 +70,10 @@ class AsyncApiCommandExamplesIT {
             }
             for (JsonNode example : examples) {
                 if (example.path("type").asText().equals("StartMigration")) {
-                    events.awaitType(example.path("migrationId").asText(), "waba.migration.accepted");
+                    JsonNode accepted = events.awaitType(example.path("migrationId").asText(), "waba.migration.accepted");
+                    // a batch named in the command comes back in the event; none named, none carried
+                    assertThat(accepted.path("data").path("batchId")).as(example.toString())
+                            .isEqualTo(example.path("batchId"));
                 }
             }
         }

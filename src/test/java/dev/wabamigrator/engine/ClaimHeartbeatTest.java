@@ -35,7 +35,7 @@ class ClaimHeartbeatTest {
         MigrationScheduler scheduler = new MigrationScheduler(store,
                 new dev.wabamigrator.event.MigrationEvents(json, "/test"), flows, clock, 10, 10, lease);
 
-        Migration m = Migration.start("m-lease", "TEST_STEPS", "one", "1", "6505550100", json.createObjectNode(),
+        Migration m = Migration.start("m-lease", "TEST_STEPS", "one", "1", "6505550100", null, json.createObjectNode(),
                 java.util.Map.of(), json.createObjectNode(), clock);
         assertThat(store.insert(m, new MigrationStore.ProcessedCommand("c-lease", "StartMigration", "m-lease"),
                 List.of(), clock.instant())).isEmpty();

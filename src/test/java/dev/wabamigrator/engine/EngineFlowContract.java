@@ -102,6 +102,27 @@ abstract class EngineFlowContract {
     }
 
     @Test
+    void should_carry_the_batch_id_in_every_event_of_a_migration_started_in_a_batch_and_none_otherwise() {
+        String number = "650" + NUMBERS.incrementAndGet();
+        commands.send("1" + number, """
+                {"commandId":"start-m-batched","type":"StartMigration","migrationId":"m-batched","flow":"TEST_CODE",
+                 "batchId":"wave-7","phoneNumber":{"countryCode":"1","number":"%s"}}""".formatted(number));
+        startMigration("TEST_STEPS", "m-unbatched");
+        awaitWaiting("m-batched", "VERIFICATION_CODE", 1);
+        send("1" + number, "SubmitVerificationCode", "m-batched", "batched-code", ",\"code\":\"123456\"");
+
+        events.awaitType("m-batched", "waba.migration.completed");
+        events.awaitType("m-unbatched", "waba.migration.completed");
+
+        assertThat(events.typesFor("m-batched")).contains("waba.migration.accepted", "waba.migration.step.succeeded",
+                "waba.migration.awaiting-input", "waba.migration.completed");
+        assertThat(events.forMigration("m-batched")).allSatisfy(event ->
+                assertThat(event.at("/data/batchId").asText()).as(event.toString()).isEqualTo("wave-7"));
+        assertThat(events.forMigration("m-unbatched")).isNotEmpty().allSatisfy(event ->
+                assertThat(event.path("data").has("batchId")).as(event.toString()).isFalse());
+    }
+
+    @Test
     void should_run_a_flow_added_as_one_route_file_in_the_order_its_route_gives() {
         // test-routes/test-reversed.camel.yaml is all there is of TEST_REVERSED: no property, no Java
         startMigration("TEST_REVERSED", "m-reversed");
@@ -312,15 +333,16 @@ abstract class EngineFlowContract {
         assertThat(provider.calls("three", "m-fail")).isEqualTo(2);
     }
 
-    /** Writes a migration row the way a damaged database or a changed key leaves it: due an hour ago. */
+    /** Writes a migration row the way a damaged database or a changed key leaves it: due an hour ago, in a batch. */
     private void writeRow(String migrationId, String flow, String state, String params, String secrets) throws Exception {
         String number = "650" + NUMBERS.incrementAndGet();
         OffsetDateTime anHourAgo = OffsetDateTime.now(ZoneOffset.UTC).minusHours(1);
         try (Connection connection = db.connect();
              PreparedStatement insert = connection.prepareStatement("""
                      INSERT INTO migration (migration_id, flow, country_code, national_number, phone_e164, active_phone,
-                         state, step, attempt, params, secrets, result, next_attempt_at, version, created_at, updated_at)
-                     VALUES (?, ?, '1', ?, ?, ?, ?, 'two', 0, ?, ?, '{}', ?, 3, ?, ?)""")) {
+                         batch_id, state, step, attempt, params, secrets, result, next_attempt_at, version, created_at,
+                         updated_at)
+                     VALUES (?, ?, '1', ?, ?, ?, 'damaged-rows', ?, 'two', 0, ?, ?, '{}', ?, 3, ?, ?)""")) {
             insert.setString(1, migrationId);
             insert.setString(2, flow);
             insert.setString(3, number);
@@ -366,6 +388,7 @@ abstract class EngineFlowContract {
             assertThat(waiting.at("/data/state").asText()).isEqualTo("AWAITING_INPUT");
             assertThat(waiting.at("/data/step").asText()).isEqualTo("two");
             assertThat(waiting.at("/data/phoneNumber/e164").asText()).isEqualTo(column(id, "phone_e164"));
+            assertThat(waiting.at("/data/batchId").asText()).as(id).isEqualTo("damaged-rows");
             assertThat(column(id, "state")).isEqualTo("AWAITING_INPUT");
             assertThat(column(id, "awaiting")).isEqualTo("HUMAN_ACTION");
             assertThat(column(id, "next_attempt_at")).as("nothing due: no claim loop").isNull();

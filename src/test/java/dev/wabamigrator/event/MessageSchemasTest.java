@@ -405,6 +405,27 @@ class MessageSchemasTest {
     }
 
     @Test
+    void should_take_an_optional_batch_id_by_the_migration_id_rules() {
+        assertThat(schemas.validateCommand("StartMigration", startAlibaba().put("batchId", "wave_7:2026-11.a"))).isEmpty();
+        assertThat(schemas.validateCommand("StartMigration", startAlibaba().put("batchId", "wave 7")))
+                .containsExactly("$.batchId: does not match the regex pattern ^[A-Za-z0-9._:-]{1,64}$");
+        assertThat(schemas.validateCommand("StartMigration", startAlibaba().put("batchId", "b".repeat(65))))
+                .containsExactly("$.batchId: does not match the regex pattern ^[A-Za-z0-9._:-]{1,64}$");
+    }
+
+    @Test
+    void should_allow_a_batch_id_in_every_migration_event_and_check_its_form() {
+        for (String message : List.of("MigrationAccepted", "MigrationFailed")) {
+            ObjectNode event = eventExample(message);
+            ((ObjectNode) event.get("data")).put("batchId", "wave-7");
+            assertThat(schemas.validateEvent(event)).as(message).isEmpty();
+            ((ObjectNode) event.get("data")).put("batchId", "");
+            assertThat(schemas.validateEvent(event)).as(message)
+                    .containsExactly("$.data.batchId: does not match the regex pattern ^[A-Za-z0-9._:-]{1,64}$");
+        }
+    }
+
+    @Test
     void should_allow_error_code_in_events() {
         ObjectNode event = eventExample("MigrationFailed");
         assertThat(event.at("/data/error/code").asText()).isNotEmpty();

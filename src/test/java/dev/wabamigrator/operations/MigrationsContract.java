@@ -381,6 +381,40 @@ abstract class MigrationsContract {
     }
 
     @Test
+    void should_list_the_migrations_of_one_batch_by_its_id() throws Exception {
+        for (String migrationId : List.of("h-batch-1", "h-batch-2")) {
+            String number = "650" + NUMBERS.incrementAndGet();
+            commands.send("1" + number, """
+                    {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"TEST_STEPS",
+                     "batchId":"spring_2026","phoneNumber":{"countryCode":"1","number":"%s"}}"""
+                    .formatted(migrationId, migrationId, number));
+        }
+        String key = startMigration("TEST_STEPS", "h-no-batch");
+        for (String migrationId : List.of("h-batch-1", "h-batch-2", "h-no-batch")) {
+            events.awaitType(migrationId, "waba.migration.completed");
+        }
+        String[] signature = {String.class.getName(), String.class.getName(), String.class.getName(), "int"};
+
+        JsonNode batch = call("list", new Object[] {"", "", "spring_2026", 1000}, signature);
+        JsonNode completedInBatch = call("list", new Object[] {"COMPLETED", "", " spring_2026 ", 1000}, signature);
+        JsonNode failedInBatch = call("list", new Object[] {"FAILED", "", "spring_2026", 1000}, signature);
+        JsonNode byNumber = call("list", new Object[] {"", "", "+1 " + key.substring(1), 10}, signature);
+
+        assertThat(batch).extracting(line -> line.path("migrationId").asText())
+                .containsExactlyInAnyOrder("h-batch-1", "h-batch-2");
+        assertThat(batch).extracting(line -> line.path("batchId").asText()).containsOnly("spring_2026");
+        assertThat(completedInBatch).extracting(line -> line.path("migrationId").asText())
+                .containsExactlyInAnyOrder("h-batch-1", "h-batch-2");
+        assertThat(failedInBatch).isEmpty();
+        assertThat(byNumber).singleElement().satisfies(line -> {
+            assertThat(line.path("migrationId").asText()).isEqualTo("h-no-batch");
+            assertThat(line.has("batchId")).isFalse();
+        });
+        assertThatThrownBy(() -> call("list", new Object[] {"", "", "wave 7!", 10}, signature))
+                .hasStackTraceContaining("batch id");
+    }
+
+    @Test
     void should_prune_only_the_history_of_migrations_that_ended_long_ago() throws Exception {
         startMigration("TEST_STEPS", "h-old");
         startMigration("TEST_STEPS", "h-recent");

@@ -47,7 +47,7 @@ class StoreRoundTripTest {
             Sql sql = new Sql(dataSource);
             MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, CLOCK);
             Migration started = Migration.of(new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678",
-                    "4915112345678", MigrationState.RUNNING, "check-number", 0, object("{\"meta\":{\"wabaId\":\"w\"}}"),
+                    "4915112345678", "batch-2026.11", MigrationState.RUNNING, "check-number", 0, object("{\"meta\":{\"wabaId\":\"w\"}}"),
                     Map.of(), object("{}"), object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
             assertThat(store.insert(started, new MigrationStore.ProcessedCommand("c-1", "StartMigration", "m-1"),
                     List.of(), NOW)).isEmpty();
@@ -55,7 +55,7 @@ class StoreRoundTripTest {
             assertThat(store.find("m-1").orElseThrow().row()).isEqualTo(started.row());
 
             Migration.Row changed = new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678", "4915112345678",
-                    MigrationState.AWAITING_INPUT, "await-code", 2, started.row().params(), Map.of("pin", "123456"),
+                    "batch-2026.11", MigrationState.AWAITING_INPUT, "await-code", 2, started.row().params(), Map.of("pin", "123456"),
                     object("{\"wrongCodes\":2,\"codeRequestInDoubt\":true}"), object("{\"phoneNumberId\":\"p-9\"}"), Awaiting.VERIFICATION_CODE, "code sent by SMS",
                     NOW.plusSeconds(600), "{\"code\":\"x\"}", "request-code", NOW.plusSeconds(5), "instance-a",
                     "token-1", NOW.plusSeconds(30), 0);
@@ -64,7 +64,7 @@ class StoreRoundTripTest {
             assertThat(written).isTrue();
             assertThat(read.getVersion()).isEqualTo(1);
             Migration.Row expected = new Migration.Row(changed.migrationId(), changed.flow(), changed.countryCode(),
-                    changed.nationalNumber(), changed.phoneE164(), changed.state(), changed.step(), changed.attempt(),
+                    changed.nationalNumber(), changed.phoneE164(), changed.batchId(), changed.state(), changed.step(), changed.attempt(),
                     changed.params(), changed.secrets(), changed.control(), changed.result(), changed.awaiting(),
                     changed.awaitingReason(), changed.expiresAt(), changed.lastError(), changed.pendingCall(),
                     changed.nextAttemptAt(), changed.claimOwner(), changed.claimToken(), changed.claimedUntil(), 1);
@@ -88,7 +88,7 @@ class StoreRoundTripTest {
             Map<String, String> olderSecrets = Map.of("pin", "123456", "wrongCodes", "2", "codeRequestInDoubt", "true",
                     "tokenRefetchedFor", "register", "sendsInDoubt:register", "1 131000 Axyz");
             Migration older = Migration.of(new Migration.Row("m-old", "META_CLASSIC", "49", "15112345678",
-                    "4915112345678", MigrationState.RUNNING, "register", 0, object("{}"), olderSecrets, object("{}"),
+                    "4915112345678", null, MigrationState.RUNNING, "register", 0, object("{}"), olderSecrets, object("{}"),
                     object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
             store.insert(older, new MigrationStore.ProcessedCommand("c-old", "StartMigration", "m-old"), List.of(), NOW);
             sql.inTransaction(connection -> {
@@ -127,7 +127,7 @@ class StoreRoundTripTest {
             MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, CLOCK);
             ProviderPauseStore pauses = new ProviderPauseStore(sql);
             Migration started = Migration.of(new Migration.Row("m-1", "ALIBABA_CHATAPP", "49", "15112345678",
-                    "4915112345678", MigrationState.RUNNING, "initiate", 0, object("{}"), Map.of(), object("{}"),
+                    "4915112345678", null, MigrationState.RUNNING, "initiate", 0, object("{}"), Map.of(), object("{}"),
                     object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
             assertThat(store.insert(started, new MigrationStore.ProcessedCommand("c-1", "StartMigration", "m-1"),
                     List.of(event("e-1")), NOW)).isEmpty();
@@ -137,7 +137,7 @@ class StoreRoundTripTest {
             assertThat(store.insert(sameId, new MigrationStore.ProcessedCommand("c-2", "StartMigration", "m-1"),
                     List.of(event("e-2")), NOW)).contains(new MigrationStore.NotInserted(true, null));
             Migration sameNumber = Migration.of(new Migration.Row("m-2", "ALIBABA_CHATAPP", "49", "15112345678",
-                    "4915112345678", MigrationState.RUNNING, "initiate", 0, object("{}"), Map.of(), object("{}"),
+                    "4915112345678", null, MigrationState.RUNNING, "initiate", 0, object("{}"), Map.of(), object("{}"),
                     object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
             assertThat(store.insert(sameNumber, new MigrationStore.ProcessedCommand("c-3", "StartMigration", "m-2"),
                     List.of(event("e-3")), NOW)).contains(new MigrationStore.NotInserted(false, "m-1"));
