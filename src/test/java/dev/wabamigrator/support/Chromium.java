@@ -9,20 +9,20 @@ import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * Headless Chromium from the OS packages ({@code apt-get install chromium chromium-driver}; .ci/run installs them),
- * driven through Selenium. Nothing is downloaded: without /usr/bin/chromium and /usr/bin/chromedriver the browser
- * tests are skipped loudly, except in CI ({@code CI=true}), where they fail.
+ * driven through Selenium. Nothing is downloaded: {@code chromium} and {@code chromedriver} are found on the PATH
+ * (or named by {@code CHROMIUM_BINARY} and {@code CHROMEDRIVER}); without them the browser tests are skipped loudly,
+ * except in CI ({@code CI=true}), where they fail.
  */
 public final class Chromium {
-    private static final Path BROWSER = Path.of("/usr/bin/chromium");
-    private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
-
     private Chromium() {
     }
 
     public static ChromeDriver start() {
-        if (!Files.isExecutable(BROWSER) || !Files.isExecutable(DRIVER)) {
-            String message = "Chromium or chromedriver missing (" + BROWSER + ", " + DRIVER + "): install them with "
-                    + "'apt-get install -y chromium chromium-driver' to run the browser tests";
+        Path browser = executable("CHROMIUM_BINARY", "chromium");
+        Path driver = executable("CHROMEDRIVER", "chromedriver");
+        if (browser == null || driver == null) {
+            String message = "Chromium or chromedriver not found on the PATH (or in CHROMIUM_BINARY, CHROMEDRIVER): "
+                    + "install them with 'apt-get install -y chromium chromium-driver' to run the browser tests";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 throw new IllegalStateException(message + ": required in CI");
             }
@@ -30,11 +30,25 @@ public final class Chromium {
             Assumptions.abort(message);
         }
         ChromeOptions options = new ChromeOptions();
-        options.setBinary(BROWSER.toFile());
-        // --no-sandbox: CI and the build machines run as root, where Chromium's sandbox refuses to start
+        options.setBinary(browser.toFile());
+        // --no-sandbox: run as root (as CI does), Chromium's sandbox refuses to start
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000");
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(DRIVER.toFile()).usingAnyFreePort().build();
+                .usingDriverExecutable(driver.toFile()).usingAnyFreePort().build();
         return new ChromeDriver(service, options);
+    }
+
+    /** The executable an environment variable names, else the first one of that name on the PATH; null if none. */
+    private static Path executable(String variable, String name) {
+        String given = System.getenv(variable);
+        if (given != null && !given.isBlank()) {
+            return Files.isExecutable(Path.of(given)) ? Path.of(given) : null;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (!dir.isBlank() && Files.isExecutable(Path.of(dir, name))) {
+                return Path.of(dir, name);
+            }
+        }
+        return null;
     }
 }
