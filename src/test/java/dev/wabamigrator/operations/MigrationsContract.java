@@ -90,11 +90,7 @@ abstract class MigrationsContract {
     }
 
     private String startMigration(String flow, String migrationId) {
-        String number = "650" + NUMBERS.incrementAndGet();
-        commands.send("1" + number, """
-                {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"%s",
-                 "phoneNumber":{"countryCode":"1","number":"%s"}}""".formatted(migrationId, migrationId, flow, number));
-        return "1" + number;
+        return commands.start(flow, migrationId, "650" + NUMBERS.incrementAndGet());
     }
 
     private JsonNode awaitHumanAction(String migrationId) {

@@ -183,18 +183,6 @@ class OutboxFencingIT {
         return List.copyOf(topicLog.records());
     }
 
-    /** Per number, the ids of the events in the order a consumer first sees them (repeats dropped). */
-    private static Map<String, List<String>> firstSeen(List<ConsumerRecord<String, byte[]>> records) {
-        Map<String, List<String>> seen = new LinkedHashMap<>();
-        for (ConsumerRecord<String, byte[]> record : records) {
-            String id = KafkaClients.parse(record.value()).path("id").asText();
-            List<String> ids = seen.computeIfAbsent(record.key(), k -> new ArrayList<>());
-            if (!ids.contains(id)) {
-                ids.add(id);
-            }
-        }
-        return seen;
-    }
 
     private static String contentType(ConsumerRecord<String, byte[]> record) {
         Header header = record.headers().lastHeader("content-type");
@@ -231,7 +219,7 @@ class OutboxFencingIT {
         await("nothing more than B's batch on the topic").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
                 .until(() -> topicLog.records().size() == 5);
         List<ConsumerRecord<String, byte[]>> records = List.copyOf(topicLog.records());
-        assertThat(firstSeen(records)).isEqualTo(Map.of(
+        assertThat(KafkaClients.firstSeenByKey(records)).isEqualTo(Map.of(
                 "16505550001", recorded.get("16505550001").subList(0, 3),
                 "16505550002", recorded.get("16505550002")));
         assertThat(records).allSatisfy(r -> assertThat(contentType(r)).isEqualTo(CLOUDEVENTS_JSON));
@@ -271,7 +259,7 @@ class OutboxFencingIT {
 
         List<ConsumerRecord<String, byte[]>> records = awaitRecords(5 + recordedCount());
         assertThat(records).as("A's 5, then B's 7 + 1").hasSize(13);
-        assertThat(firstSeen(records)).as("per number, first deliveries in recording order").isEqualTo(recorded);
+        assertThat(KafkaClients.firstSeenByKey(records)).as("per number, first deliveries in recording order").isEqualTo(recorded);
         assertThat(records).allSatisfy(r -> assertThat(contentType(r)).isEqualTo(CLOUDEVENTS_JSON));
         for (ConsumerRecord<String, byte[]> record : records) {
             JsonNode event = KafkaClients.parse(record.value());

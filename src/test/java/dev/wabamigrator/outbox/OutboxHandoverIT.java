@@ -86,7 +86,7 @@ class OutboxHandoverIT {
         await("every recorded event on the topic").atMost(Duration.ofSeconds(30))
                 .until(() -> seenCount(topic) >= countOf(recorded));
         List<ConsumerRecord<String, byte[]>> records = List.copyOf(topic.records());
-        assertThat(firstSeen(records)).as("per number, events first seen in recording order").isEqualTo(recorded);
+        assertThat(KafkaClients.firstSeenByKey(records)).as("per number, events first seen in recording order").isEqualTo(recorded);
         assertThat(records).allSatisfy(r -> {
             Header header = r.headers().lastHeader("content-type");
             assertThat(header).isNotNull();
@@ -105,21 +105,9 @@ class OutboxHandoverIT {
     }
 
     private static int seenCount(TopicLog topic) {
-        return countOf(firstSeen(topic.records()));
+        return countOf(KafkaClients.firstSeenByKey(topic.records()));
     }
 
-    /** Per number (record key), the event ids in the order a consumer first sees them (repeats dropped). */
-    private static Map<String, List<String>> firstSeen(List<ConsumerRecord<String, byte[]>> records) {
-        Map<String, List<String>> seen = new LinkedHashMap<>();
-        for (ConsumerRecord<String, byte[]> record : records) {
-            String id = KafkaClients.parse(record.value()).path("id").asText();
-            List<String> ids = seen.computeIfAbsent(record.key(), k -> new ArrayList<>());
-            if (!ids.contains(id)) {
-                ids.add(id);
-            }
-        }
-        return seen;
-    }
 
     /** Per number, the outbox's event ids in recording order. */
     private static Map<String, List<String>> recordedByNumber(TestDatabase database) throws Exception {

@@ -4,6 +4,7 @@ package dev.wabamigrator.support;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,18 @@ public final class KafkaClients {
 
         public void send(String key, String json) {
             send(key, json.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /**
+         * A {@code StartMigration} (command id {@code start-<migrationId>}) of a +1 number, keyed by its E.164 digits
+         * as an upstream system keys it; returns that key.
+         */
+        public String start(String flow, String migrationId, String nationalNumber) {
+            send("1" + nationalNumber, """
+                    {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"%s",
+                     "phoneNumber":{"countryCode":"1","number":"%s"}}""".formatted(migrationId, migrationId, flow,
+                    nationalNumber));
+            return "1" + nationalNumber;
         }
 
         public void send(String key, byte[] value) {
@@ -156,6 +169,19 @@ public final class KafkaClients {
         public void close() throws InterruptedException {
             log.close();
         }
+    }
+
+    /** Per record key (the number), the event ids in the order a consumer first sees them (repeats dropped). */
+    public static Map<String, List<String>> firstSeenByKey(List<ConsumerRecord<String, byte[]>> records) {
+        Map<String, List<String>> seen = new LinkedHashMap<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            String id = parse(record.value()).path("id").asText();
+            List<String> ids = seen.computeIfAbsent(record.key(), k -> new ArrayList<>());
+            if (!ids.contains(id)) {
+                ids.add(id);
+            }
+        }
+        return seen;
     }
 
     public static JsonNode parse(byte[] value) {
