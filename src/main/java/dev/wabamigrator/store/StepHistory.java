@@ -67,7 +67,7 @@ public final class StepHistory {
     public void step(Connection connection, Migration m, Attempt attempt, Instant now) throws SQLException {
         Map<String, Object> row = row(m.getMigrationId(), STEP, attempt.step(), attempt.attempt(),
                 outcomeName(attempt.outcome()), m.getState().name());
-        ProviderError error = errorOf(attempt.outcome());
+        ProviderError error = attempt.outcome().error();
         if (error != null) {
             row.put("errorCategory", error.errorClass().name());
             row.put("errorCode", cut(error.code(), 80));
@@ -187,18 +187,6 @@ public final class StepHistory {
         return "FAILED";
     }
 
-    private static ProviderError errorOf(StepOutcome outcome) {
-        if (outcome instanceof StepOutcome.RetryLater r) {
-            return r.error();
-        } else if (outcome instanceof StepOutcome.GoTo g) {
-            return g.error();
-        } else if (outcome instanceof StepOutcome.NeedsHuman h) {
-            return h.error();
-        } else if (outcome instanceof StepOutcome.Failed f) {
-            return f.error();
-        }
-        return null;
-    }
 
     private static String cut(String text, int max) {
         return text == null || text.length() <= max ? text : text.substring(0, max);
