@@ -88,9 +88,14 @@ class AlertRulesIT {
                     });
             System.out.printf("ALERT RULES %d alerts name %d metrics, the dashboard %d: all served%n",
                     alerts.size(), named.size(), namedByDashboard.size());
-            String metrics = get(managementPort);
-            assertThat(metrics).contains("waba_migrations_awaiting{awaiting=\"HUMAN_ACTION\",flow=\"ALIBABA_CHATAPP\"} 1.0");
-            assertThat(metrics).containsPattern("waba_health_check_up\\{check=\"[^\"]*database[^\"]*\"} 1.0");
+            // read until a scrape falls between two refreshes: a refresh re-registers the rows of its gauges
+            await("the person's wait and the database's health on /observe/metrics").atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> {
+                        String metrics = get(managementPort);
+                        assertThat(metrics).contains(
+                                "waba_migrations_awaiting{awaiting=\"HUMAN_ACTION\",flow=\"ALIBABA_CHATAPP\"} 1.0");
+                        assertThat(metrics).containsPattern("waba_health_check_up\\{check=\"[^\"]*database[^\"]*\"} 1.0");
+                    });
         }
     }
 
