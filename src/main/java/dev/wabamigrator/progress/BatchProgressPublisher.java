@@ -91,6 +91,9 @@ public final class BatchProgressPublisher {
         Instant now = clock.instant();
         boolean held = store.underLease(owner, leaseToken, connection -> {
             BatchProgress progress = store.count(connection, batchId, now.minus(pace.rateWindow())).progress(now, pace);
+            if (progress.total() == 0) {
+                return null; // only damaged rows, not yet set aside: nothing to count until they are
+            }
             BatchProgressStore.Published last = store.lastPublished(connection, batchId);
             String counts = counts(progress);
             if (last != null && last.counts().equals(counts)) {

@@ -6,6 +6,7 @@ import dev.wabamigrator.event.OutboxEvent;
 import dev.wabamigrator.progress.BatchProgress;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +46,7 @@ public final class BatchProgressStore {
      * @return null when another instance holds the lease
      */
     public Leased leaseAndFindChanged(String owner, String token, Instant until, Instant now,
-                                      java.time.Duration lookBack) {
+                                      Duration lookBack) {
         return sql.inTransaction(connection -> {
             String heldToken = token;
             if (heldToken == null || sql.update(connection, "renew-lease", Map.of("name", LEASE, "owner", owner,
@@ -86,12 +87,25 @@ public final class BatchProgressStore {
     public BatchProgress.Counter count(Connection connection, String batchId, Instant windowStart) throws SQLException {
         BatchProgress.Counter counter = new BatchProgress.Counter(batchId);
         sql.query(connection, "count-batch-migrations", Map.of("batchId", batchId, "windowStart", windowStart), row -> {
-            String awaiting = row.getString("awaiting");
-            return counter.add(row.getString("flow"), MigrationState.valueOf(row.getString("state")),
-                    awaiting == null ? null : Awaiting.valueOf(awaiting), row.getInt("migrations"),
-                    row.getInt("changed_in_window"), Sql.instant(row, "first_created_at"));
+            MigrationState state = known(MigrationState.class, row.getString("state"));
+            if (state == null) {
+                // a damaged row: the scheduler sets it aside as AWAITING_INPUT (HUMAN_ACTION), and the batch is
+                // counted again then; until then it is left out rather than stopping every batch's progress
+                return null;
+            }
+            return counter.add(row.getString("flow"), state, known(Awaiting.class, row.getString("awaiting")),
+                    row.getInt("migrations"), row.getInt("changed_in_window"), Sql.instant(row, "first_created_at"));
         });
         return counter;
+    }
+
+    private static <E extends Enum<E>> E known(Class<E> type, String name) {
+        for (E value : type.getEnumConstants()) {
+            if (value.name().equals(name)) {
+                return value;
+            }
+        }
+        return null;
     }
 
     /** What was last published for the batch, or null before its first publication. */
