@@ -95,8 +95,8 @@ public record BatchProgress(String batchId, int total, Map<MigrationState, Integ
             // at least a second, so that the first few migrations of a batch do not show an absurd rate
             double seconds = Math.max(1.0, Duration.between(from, now).toMillis() / 1000.0);
             double rate = Math.round(endedInWindow / seconds * 100) / 100.0;
-            return new BatchProgress(batchId, total, Collections.unmodifiableMap(states),
-                    Collections.unmodifiableMap(awaiting), rate, eta(rate, pace));
+            return new BatchProgress(batchId, total, Collections.unmodifiableMap(new EnumMap<>(states)),
+                    Collections.unmodifiableMap(new EnumMap<>(awaiting)), rate, eta(rate, pace));
         }
 
         private Long eta(double rate, Pace pace) {
