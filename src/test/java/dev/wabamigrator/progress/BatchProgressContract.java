@@ -84,8 +84,8 @@ abstract class BatchProgressContract {
         String needsCode = number();
         String phone = start(batch, needsCode);
 
-        JsonNode settled = awaitProgress(batch, e -> e.at("/data/settled").asBoolean());
-        assertThat(settled.at("/data/total").asInt()).isEqualTo(4);
+        // a batch still being taken in may settle early (its first migrations done before the last is recorded)
+        JsonNode settled = awaitProgress(batch, e -> e.at("/data/settled").asBoolean() && e.at("/data/total").asInt() == 4);
         assertThat(states(settled)).isEqualTo(states(0, 1, 3, 0, 0));
         assertThat(awaiting(settled)).isEqualTo(Map.of("VERIFICATION_CODE", 1, "CUSTOMER_ACCEPTANCE", 0,
                 "HUMAN_ACTION", 0));
@@ -95,9 +95,8 @@ abstract class BatchProgressContract {
         commands.send(phone, """
                 {"commandId":"code-%s","type":"SubmitVerificationCode","migrationId":"%s","code":"%s"}"""
                 .formatted(needsCode, "m-" + needsCode, cams.code(phone).orElseThrow()));
-        JsonNode finished = awaitProgress(batch, e -> e.at("/data/finished").asBoolean());
+        JsonNode finished = awaitProgress(batch, e -> e.at("/data/finished").asBoolean() && e.at("/data/total").asInt() == 4);
 
-        assertThat(finished.at("/data/total").asInt()).isEqualTo(4);
         assertThat(states(finished)).isEqualTo(states(0, 0, 4, 0, 0));
         assertThat(finished.at("/data/settled").asBoolean()).isTrue();
         assertThat(finished.at("/data/migrationsPerSecond").asDouble()).isPositive();
