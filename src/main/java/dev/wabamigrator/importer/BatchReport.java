@@ -9,13 +9,18 @@ import java.util.Map;
 
 /** How {@code import} shows a batch to a person: one progress line, then a summary table. */
 final class BatchReport {
-    private static final int BAR = 24;
+    private static final int BAR = 20;
     private static final int LISTED = 50;
+    /** Characters of a reason shown in the table; the events carry the whole text. */
+    private static final int REASON = 120;
 
     private BatchReport() {
     }
 
-    /** One line: a bar of the settled share, counts by state and by what the waiting ones wait for, rate, ETA. */
+    /**
+     * One line: a bar of the settled share (no longer running), then running and completed, the other counts only
+     * when not zero (short enough for a terminal line), the rate and the ETA.
+     */
     static String progressLine(BatchWatch watch, int rows) {
         if (watch.progress() == null) {
             return String.format(Locale.ROOT, "waiting for the service's first report on the batch: %d of %d rows taken in",
@@ -23,24 +28,34 @@ final class BatchReport {
         }
         Map<String, Long> states = watch.states();
         Map<String, Long> awaiting = watch.awaiting();
-        long total = Math.max(watch.total(), 1);
-        long settled = watch.total() - states.get("RUNNING");
-        int filled = (int) Math.min(BAR, Math.round(BAR * (double) settled / total));
-        JsonNode progress = watch.progress();
-        JsonNode eta = progress.path("etaSeconds");
-        return String.format(Locale.ROOT,
-                "[%s%s] %d/%d settled | running %d | waiting: code %d, acceptance %d, person %d | completed %d, "
-                        + "failed %d, cancelled %d | rejected %d | %.1f/s | ETA %s",
-                "#".repeat(filled), ".".repeat(BAR - filled), settled, watch.total(), states.get("RUNNING"),
-                awaiting.get("VERIFICATION_CODE"), awaiting.get("CUSTOMER_ACCEPTANCE"), awaiting.get("HUMAN_ACTION"),
-                states.get("COMPLETED"), states.get("FAILED"), states.get("CANCELLED"), watch.rejections().size(),
-                progress.path("migrationsPerSecond").asDouble(0), eta.isNumber() ? duration(eta.asLong()) : "-");
+        long total = watch.total();
+        long settled = total - states.get("RUNNING");
+        int filled = total == 0 ? BAR : (int) Math.min(BAR, Math.round(BAR * (double) settled / total));
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%s%s] %d/%d | running %d | completed %d",
+                "#".repeat(filled), ".".repeat(BAR - filled), settled, total, states.get("RUNNING"),
+                states.get("COMPLETED")));
+        nonZero(line, "waiting for a code", awaiting.get("VERIFICATION_CODE"));
+        nonZero(line, "for acceptance", awaiting.get("CUSTOMER_ACCEPTANCE"));
+        nonZero(line, "for a person", awaiting.get("HUMAN_ACTION"));
+        nonZero(line, "failed", states.get("FAILED"));
+        nonZero(line, "cancelled", states.get("CANCELLED"));
+        nonZero(line, "rejected", watch.rejections().size());
+        JsonNode eta = watch.progress().path("etaSeconds");
+        line.append(String.format(Locale.ROOT, " | %.1f/s | ETA %s", watch.progress().path("migrationsPerSecond").asDouble(0),
+                eta.isNumber() ? duration(eta.asLong()) : "-"));
+        return line.toString();
+    }
+
+    private static void nonZero(StringBuilder line, String label, long count) {
+        if (count > 0) {
+            line.append(" | ").append(label).append(' ').append(count);
+        }
     }
 
     /** The table of counts, then the migrations that failed, wait for a person, or were rejected, with why. */
     static void summary(PrintStream out, BatchWatch watch, String batchId, String flow, int rows, String verdict) {
         out.println();
-        out.printf("Batch %s (%s), %d rows: %s%n%n", batchId, flow, rows, verdict);
+        out.printf("Batch %s (%s), %d row%s: %s%n%n", batchId, flow, rows, rows == 1 ? "" : "s", verdict);
         out.printf("  %-24s %7s%n", "state", "count");
         Map<String, Long> states = watch.states();
         Map<String, Long> awaiting = watch.awaiting();
@@ -66,7 +81,8 @@ final class BatchReport {
         if (!attention.isEmpty()) {
             out.printf("%nNeeds attention (%d):%n", attention.size());
             out.printf("  %-16s %-40s %-13s %s%n", "number", "migration (or command)", "why", "reason");
-            attention.stream().limit(LISTED).forEach(a -> out.printf("  %-16s %-40s %-13s %s%n", (Object[]) a));
+            attention.stream().limit(LISTED).forEach(a -> out.printf("  %-16s %-40s %-13s %s%n", a[0], a[1], a[2],
+                    a[3].length() > REASON ? a[3].substring(0, REASON) + "..." : a[3]));
             if (attention.size() > LISTED) {
                 out.printf("  ... and %d more: see the events of batch %s%n", attention.size() - LISTED, batchId);
             }

@@ -186,8 +186,8 @@ public final class ImportCommand {
                     file.errors().size() == 1 ? "" : "s", options.file());
             return EXIT_USAGE;
         }
-        out.printf("%s: %d numbers, flow %s, batch %s%n", options.file(), file.rows().size(), options.flow(),
-                options.batchId());
+        out.printf("%s: %d number%s, flow %s, batch %s%n", options.file(), file.rows().size(),
+                file.rows().size() == 1 ? "" : "s", options.flow(), options.batchId());
         try (Admin admin = Admin.create(adminProperties())) {
             String missing = serviceMissing(admin);
             if (missing != null) {
@@ -236,7 +236,7 @@ public final class ImportCommand {
         int lastWidth = 0;
         long ownSettledSince = 0;
         while (true) {
-            boolean over = watch.settled();
+            boolean over = watch.settled() || watch.rejections().size() == rows; // all refused: nothing to follow
             if (!over && watch.progress() == null && watch.answeredRows() >= rows && watch.ownMigrationsSettled()) {
                 // a service without batch reports: end on the migrations' own events after a grace period
                 ownSettledSince = ownSettledSince == 0 ? System.nanoTime() : ownSettledSince;
@@ -261,7 +261,7 @@ public final class ImportCommand {
                 if (interactive) {
                     out.println();
                 }
-                if (watch.progress() == null) {
+                if (watch.progress() == null && !watch.migrations().isEmpty()) {
                     out.println("the service sent no report on the batch; the counts are from the migrations' events");
                 }
                 return;
