@@ -16,6 +16,9 @@ import dev.wabamigrator.engine.StepRecorder;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.outbox.OutboxPublisher;
+import dev.wabamigrator.progress.BatchProgress;
+import dev.wabamigrator.progress.BatchProgressPublisher;
+import dev.wabamigrator.store.BatchProgressStore;
 import dev.wabamigrator.store.MigrationStore;
 import dev.wabamigrator.store.ProviderPauseStore;
 import dev.wabamigrator.store.Sql;
@@ -90,6 +93,16 @@ public final class EngineConfiguration implements CamelConfiguration {
     private long outboxDeliveryTimeoutMs;
     @PropertyInject("app.outbox.clock-margin-ms")
     private long outboxClockMarginMs;
+    @PropertyInject("app.progress.lease-ms")
+    private long progressLeaseMs;
+    @PropertyInject("app.progress.min-interval-ms")
+    private long progressMinIntervalMs;
+    @PropertyInject("app.progress.look-back-ms")
+    private long progressLookBackMs;
+    @PropertyInject("app.progress.rate-window-ms")
+    private long progressRateWindowMs;
+    @PropertyInject("app.provider.alibaba.max-calls-per-second")
+    private double alibabaMaxCallsPerSecond;
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -141,6 +154,11 @@ public final class EngineConfiguration implements CamelConfiguration {
                 new OutboxPublisher.Timing(Duration.ofMillis(outboxLeaseMs),
                         Duration.ofMillis(outboxMaxBlockMs).plus(Duration.ofMillis(outboxDeliveryTimeoutMs)),
                         Duration.ofMillis(outboxClockMarginMs))));
+        registry.bind("batchProgressPublisher", new BatchProgressPublisher(new BatchProgressStore(sql), store.outbox(),
+                events, json, clock, scheduler.instanceId(), new BatchProgressPublisher.Timing(
+                        Duration.ofMillis(progressLeaseMs), Duration.ofMillis(progressMinIntervalMs),
+                        Duration.ofMillis(progressLookBackMs)),
+                new BatchProgress.Pace(alibabaMaxCallsPerSecond, Duration.ofMillis(progressRateWindowMs))));
         LOG.info("engine wired: database {}", sql.dialect());
     }
 

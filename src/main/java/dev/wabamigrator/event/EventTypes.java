@@ -14,9 +14,11 @@ public final class EventTypes {
     public static final String COMMAND_REJECTED = "waba.migration.command.rejected";
     /** An operator issued a command over JMX (who, why, which command, applied or rejected). */
     public static final String OPERATOR_ACTION = "waba.migration.operator-action";
+    /** Where a batch stands (counts by state and awaiting kind, rate, ETA); key and subject are the batch id. */
+    public static final String BATCH_PROGRESS = "waba.migration.batch.progress";
 
     public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
-            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION);
+            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS);
 
     private EventTypes() {
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.engine.Awaiting;
 import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.ProviderError;
+import dev.wabamigrator.progress.BatchProgress;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -189,6 +190,29 @@ public final class MigrationEvents {
             rejection.put("message", rejectionMessage);
         }
         return envelope(EventTypes.OPERATOR_ACTION, migrationId, key, data, now);
+    }
+
+    /**
+     * {@code waba.migration.batch.progress}: where a batch stands. Key and subject are the batch id, so a batch's
+     * progress events stay in order on one partition.
+     */
+    public OutboxEvent batchProgress(BatchProgress progress, Instant now) {
+        ObjectNode data = json.createObjectNode();
+        data.put("batchId", progress.batchId());
+        data.put("total", progress.total());
+        ObjectNode states = data.putObject("states");
+        progress.states().forEach((state, count) -> states.put(state.name(), count));
+        ObjectNode awaiting = data.putObject("awaiting");
+        progress.awaiting().forEach((kind, count) -> awaiting.put(kind.name(), count));
+        data.put("migrationsPerSecond", progress.migrationsPerSecond());
+        if (progress.etaSeconds() == null) {
+            data.putNull("etaSeconds");
+        } else {
+            data.put("etaSeconds", progress.etaSeconds());
+        }
+        data.put("settled", progress.settled());
+        data.put("finished", progress.finished());
+        return envelope(EventTypes.BATCH_PROGRESS, progress.batchId(), progress.batchId(), data, now);
     }
 
     public ObjectNode error(ProviderError error) {

@@ -114,7 +114,7 @@ class MessageSchemasTest {
     @Test
     void should_have_at_least_one_example_for_every_message_in_asyncapi() {
         JsonNode messages = asyncApi.path("components").path("messages");
-        assertThat(messages.size()).isEqualTo(5 + 9 + 1);
+        assertThat(messages.size()).isEqualTo(5 + 10 + 1);
         messages.fields().forEachRemaining(message ->
                 assertThat(message.getValue().path("examples").size()).as(message.getKey()).isPositive());
         Set<String> exampleCommandTypes = examples("commands").stream()
@@ -146,7 +146,7 @@ class MessageSchemasTest {
                     .filter(name -> name.endsWith(".v1.json") && !name.equals("common.v1.json"))
                     .collect(Collectors.toCollection(TreeSet::new));
         }
-        assertThat(referenced).isEqualTo(messageSchemaFiles).hasSize(14);
+        assertThat(referenced).isEqualTo(messageSchemaFiles).hasSize(15);
         assertThat(asyncApi.at("/channels/commands/address").asText()).isEqualTo("waba.migration.commands.v1");
         assertThat(asyncApi.at("/channels/events/address").asText()).isEqualTo("waba.migration.events.v1");
         assertThat(asyncApi.at("/channels/commandsDlq/address").asText()).isEqualTo("waba.migration.commands.dlq.v1");
@@ -402,6 +402,33 @@ class MessageSchemasTest {
         ((ObjectNode) event.get("data")).putObject("command").put("code", "123456");
         assertThat(schemas.validateEvent(event))
                 .containsExactly("$.data.command: property 'code' " + SECRET_VIOLATION);
+    }
+
+    @Test
+    void should_require_every_state_and_awaiting_kind_in_batch_progress_and_a_batch_id_as_subject() {
+        ObjectNode event = eventExample("BatchProgress");
+        assertThat(schemas.validateEvent(event)).isEmpty();
+        ObjectNode data = (ObjectNode) event.get("data");
+        ((ObjectNode) data.get("states")).remove("CANCELLED");
+        ((ObjectNode) data.get("awaiting")).remove("HUMAN_ACTION");
+        data.putNull("migrationsPerSecond");
+        event.put("subject", "wave 7");
+        assertThat(schemas.validateEvent(event)).containsExactlyInAnyOrder(
+                "$.subject: does not match the regex pattern ^[A-Za-z0-9._:-]{1,64}$",
+                "$.data.states: required property 'CANCELLED' not found",
+                "$.data.awaiting: required property 'HUMAN_ACTION' not found",
+                "$.data.migrationsPerSecond: null found, number expected");
+    }
+
+    @Test
+    void should_allow_no_eta_in_batch_progress_but_not_a_negative_one() {
+        ObjectNode event = eventExample("BatchProgress");
+        ((ObjectNode) event.get("data")).putNull("etaSeconds");
+        assertThat(schemas.validateEvent(event)).isEmpty();
+        ((ObjectNode) event.get("data")).put("etaSeconds", -1);
+        assertThat(schemas.validateEvent(event)).containsExactly("$.data.etaSeconds: must have a minimum value of 0");
+        ((ObjectNode) event.get("data")).remove("etaSeconds");
+        assertThat(schemas.validateEvent(event)).containsExactly("$.data: required property 'etaSeconds' not found");
     }
 
     @Test

@@ -1,0 +1,1 @@
+SELECT batch_id FROM batch_progress WHERE held_back = TRUE
