@@ -2,6 +2,9 @@ package dev.wabamigrator.importer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.event.EventTypes;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -15,8 +18,6 @@ import java.util.Set;
  * this file's commands. Fed every event of the topic, in the topic's order.
  */
 public final class BatchWatch {
-    /** The type of the service's per-batch report (key and subject = the batch id). */
-    public static final String BATCH_PROGRESS = "waba.migration.batch.progress";
     public static final List<String> STATES = List.of("RUNNING", "AWAITING_INPUT", "COMPLETED", "FAILED", "CANCELLED");
     public static final List<String> AWAITING = List.of("VERIFICATION_CODE", "CUSTOMER_ACCEPTANCE", "HUMAN_ACTION");
 
@@ -36,6 +37,7 @@ public final class BatchWatch {
     /** Events are delivered at least once: a copy published again later must not roll a migration back. */
     private final Set<String> seenEventIds = new HashSet<>();
     private JsonNode progress;
+    private Instant progressTime;
     private long changes;
 
     /**
@@ -51,9 +53,12 @@ public final class BatchWatch {
     public void accept(JsonNode event) {
         String type = event.path("type").asText();
         JsonNode data = event.path("data");
-        if (type.equals(BATCH_PROGRESS)) {
-            if (batchId.equals(data.path("batchId").asText())) {
+        if (type.equals(EventTypes.BATCH_PROGRESS)) {
+            Instant time = time(event);
+            // the latest report by time is the batch's standing: a copy published again later is older news
+            if (batchId.equals(data.path("batchId").asText()) && (progressTime == null || !time.isBefore(progressTime))) {
                 progress = data;
+                progressTime = time;
                 changes++;
             }
         } else if (type.equals(EventTypes.COMMAND_REJECTED)) {
@@ -141,6 +146,14 @@ public final class BatchWatch {
     private String phoneOf(String commandId) {
         String prefix = NumbersFile.commandId(batchId, "");
         return commandId.startsWith(prefix) ? commandId.substring(prefix.length()) : "";
+    }
+
+    private static Instant time(JsonNode event) {
+        try {
+            return OffsetDateTime.parse(event.path("time").asText()).toInstant();
+        } catch (DateTimeParseException e) {
+            return Instant.MIN;
+        }
     }
 
     private static String reason(JsonNode data) {

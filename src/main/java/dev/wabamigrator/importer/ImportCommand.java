@@ -231,9 +231,8 @@ public final class ImportCommand {
     }
 
     private void watchUntilSettled(KafkaConsumer<String, String> events, BatchWatch watch, int rows) {
-        long shown = -1;
-        long lastPlainLine = 0;
-        int lastWidth = 0;
+        String shown = "";
+        long shownAt = 0;
         long ownSettledSince = 0;
         while (true) {
             boolean over = watch.settled() || watch.rejections().size() == rows; // all refused: nothing to follow
@@ -244,18 +243,17 @@ public final class ImportCommand {
             } else {
                 ownSettledSince = 0;
             }
+            String line = BatchReport.progressLine(watch, rows);
             long now = System.nanoTime();
-            if (watch.changes() != shown && (over || interactive || now - lastPlainLine > PLAIN_LINE_EVERY.toNanos())) {
-                String line = BatchReport.progressLine(watch, rows);
-                if (interactive) {
-                    out.print("\r" + line + " ".repeat(Math.max(0, lastWidth - line.length())));
-                    lastWidth = line.length();
+            if (!line.equals(shown) && (over || interactive || now - shownAt > PLAIN_LINE_EVERY.toNanos())) {
+                if (interactive) { // redrawn in place; spaces wipe the rest of a longer line before it
+                    out.print("\r" + line + " ".repeat(Math.max(0, shown.length() - line.length())));
                 } else {
                     out.println(line);
                 }
                 out.flush();
-                shown = watch.changes();
-                lastPlainLine = now;
+                shown = line;
+                shownAt = now;
             }
             if (over) {
                 if (interactive) {

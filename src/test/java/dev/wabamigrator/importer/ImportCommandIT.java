@@ -7,11 +7,9 @@ import dev.wabamigrator.app.Application;
 import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.sandbox.AlibabaSandboxControl;
 import dev.wabamigrator.sandbox.ProviderSandbox;
-import dev.wabamigrator.support.BatchProgressStandIn;
 import dev.wabamigrator.support.ChildJvm;
-import dev.wabamigrator.support.KafkaClients;
 import dev.wabamigrator.support.KafkaClients.Events;
-import dev.wabamigrator.support.KafkaClients.TopicLog;
+import dev.wabamigrator.support.SandboxedService;
 import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
 import java.io.ByteArrayOutputStream;
@@ -37,38 +35,30 @@ import org.junit.jupiter.api.io.TempDir;
  * a file checked before anything is sent, a batch followed to its end, a re-run, and the exit codes.
  */
 class ImportCommandIT {
-    private static TestApp service;
+    private static SandboxedService service;
     private static ImportCommand.Connection connection;
     private static AlibabaSandboxControl cams;
     private static Events events;
-    private static TopicLog commands;
-    private static BatchProgressStandIn progress;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        Map<String, String> properties = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), null);
-        properties.put("app.sandbox.enabled", "true");
-        properties.put("app.retry.park.initial-delay-ms", "100");
-        properties.put("app.retry.park.max-delay-ms", "200");
-        service = TestApp.start(properties);
-        connection = new ImportCommand.Connection(properties.get("app.kafka.brokers"),
-                properties.get("app.kafka.topic.commands"), properties.get("app.kafka.topic.events"),
-                properties.get("app.kafka.consumer-group"));
-        cams = AlibabaSandboxControl.of(service.bean("providerSandbox", ProviderSandbox.class));
-        events = new Events(connection.brokers(), connection.eventsTopic());
-        commands = new TopicLog(connection.brokers(), connection.commandsTopic());
-        progress = new BatchProgressStandIn(connection.brokers(), connection.eventsTopic());
+        // batch reports every half second instead of every 5 s, so a small batch shows a few of them
+        service = SandboxedService.start(TestDatabase.h2(), Map.of("app.progress.poll-interval-ms", "100",
+                "app.progress.min-interval-ms", "500"));
+        TestApp app = service.app();
+        connection = new ImportCommand.Connection(app.property("app.kafka.brokers"),
+                app.property("app.kafka.topic.commands"), app.property("app.kafka.topic.events"),
+                app.property("app.kafka.consumer-group"));
+        cams = AlibabaSandboxControl.of(app.bean("providerSandbox", ProviderSandbox.class));
+        events = service.events();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        progress.close();
-        commands.close();
-        events.close();
-        service.close();
+        service.close(); // also holds every event, batch reports included, against its schema
     }
 
     /** What a person sees, and the exit code. */
