@@ -28,8 +28,9 @@ final class BatchReport {
         }
         Map<String, Long> states = watch.states();
         Map<String, Long> awaiting = watch.awaiting();
-        long total = watch.total();
-        long settled = total - states.get("RUNNING");
+        // the file's rows until the service has taken them all in; more if the batch also has migrations of other files
+        long total = Math.max(watch.total(), rows - watch.rejections().size());
+        long settled = watch.total() - states.get("RUNNING");
         int filled = total == 0 ? BAR : (int) Math.min(BAR, Math.round(BAR * (double) settled / total));
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%s%s] %d/%d | running %d | completed %d",
                 "#".repeat(filled), ".".repeat(BAR - filled), settled, total, states.get("RUNNING"),
