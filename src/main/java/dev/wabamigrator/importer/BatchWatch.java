@@ -114,11 +114,14 @@ public final class BatchWatch {
 
     /**
      * The batch is over for this import: the service answered every row, none of them is running by its own
-     * events, and the service's latest report says no migration of the batch is running.
+     * events, and the service's latest report, counting every migration of this file, says no migration of the batch
+     * is running (a report made before the service took in the last rows is not the last word).
      */
     public boolean settled() {
+        long ownMigrations = migrationIds.stream().filter(migrations::containsKey).count();
         return answeredRows() >= migrationIds.size() && ownMigrationsSettled()
-                && progress != null && progress.path("settled").asBoolean(false);
+                && progress != null && progress.path("settled").asBoolean(false)
+                && progress.path("total").asLong(0) >= ownMigrations;
     }
 
     /** Counts by state, from the service's report, or from the migrations' events when there is none. */
