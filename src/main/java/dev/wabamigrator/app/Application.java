@@ -1,9 +1,15 @@
 package dev.wabamigrator.app;
 
+import dev.wabamigrator.importer.ImportCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.apache.camel.main.Main;
 
-/** Starts waba-migrator: {@code java -jar target/waba-migrator.jar [--demo | --console]}. */
+/** Starts waba-migrator: {@code java -jar target/waba-migrator.jar [import … | --demo | --console]}. */
 public final class Application {
+    private static final String LOG_FILE = "org.slf4j.simpleLogger.logFile";
 
     private Application() {
     }
@@ -29,14 +35,25 @@ public final class Application {
     }
 
     /**
-     * With {@code --demo}: sample migrations through the sandbox, a timeline of their events, then exit. With
-     * {@code --console}: Hawtio for a service already running (its own process, see {@link Console}).
+     * With {@code import}: a Kafka client that starts a batch of migrations from a CSV file on a running service and
+     * follows it (see {@link ImportCommand}). With {@code --demo}: sample migrations through the sandbox, a timeline
+     * of their events, then exit. With {@code --console}: Hawtio for a service already running (its own process, see
+     * {@link Console}). Without arguments: the service.
      */
     public static void main(String[] args) throws Exception {
-        if (java.util.Arrays.asList(args).contains("--demo")) {
-            System.exit(Demo.run(args));
+        List<String> arguments = List.of(args);
+        if (!arguments.isEmpty() && arguments.get(0).equals("import")) {
+            List<String> importArgs = arguments.subList(1, arguments.size());
+            if (!importArgs.contains("--help") && !importArgs.contains("-h")) {
+                System.out.println("log: " + logToFile("import.log"));
+            }
+            System.exit(new ImportCommand(ImportCommand.Connection.fromEnvironment(System.getenv()), System.out,
+                    System.err, System.console() != null).run(importArgs));
         }
-        if (java.util.Arrays.asList(args).contains("--console")) {
+        if (arguments.contains("--demo")) {
+            System.exit(Demo.run(args, logToFile("demo.log")));
+        }
+        if (arguments.contains("--console")) {
             try {
                 System.exit(Console.run(System.getenv()));
             } catch (IllegalStateException notReady) { // no war, no password: say what to do, no stack trace
@@ -45,5 +62,18 @@ public final class Application {
             }
         }
         System.exit(create().run(args));
+    }
+
+    /**
+     * Sends the log to {@code <DATA_DIR>/logs/<name>}, a fresh file per run, so the terminal is left to people. Must
+     * run before anything logs: the logger reads its settings once, when the first logger is made.
+     */
+    private static Path logToFile(String name) throws IOException {
+        Path log = Path.of(System.getenv().getOrDefault("DATA_DIR", "./data"), "logs", name);
+        Files.createDirectories(log.getParent());
+        if (System.getProperty(LOG_FILE) == null) {
+            System.setProperty(LOG_FILE, log.toString());
+        }
+        return Path.of(System.getProperty(LOG_FILE));
     }
 }

@@ -71,7 +71,8 @@ final class Demo {
         this.out = out;
     }
 
-    static int run(String[] args) throws Exception {
+    /** @param log where the service's log goes, named once on the terminal */
+    static int run(String[] args, Path log) throws Exception {
         Path dataDir = Path.of(System.getenv().getOrDefault("DATA_DIR", "./data")).resolve("demo");
         wipe(dataDir); // the demo starts from nothing each time and leaves the service's own data alone
         Main main = Application.create();
@@ -80,6 +81,7 @@ final class Demo {
         // the sandbox's customer accepts within seconds: poll every second instead of every 30
         main.addOverrideProperty("app.provider.meta.acceptance.initial-interval-ms", "1000");
         main.addOverrideProperty("app.provider.meta.acceptance.max-interval-ms", "2000");
+        System.out.println("starting the service on its embedded defaults; its log goes to " + log);
         main.start();
         try {
             return new Demo(System.out).drive(main.getCamelContext());

@@ -125,6 +125,14 @@ public final class ChildJvm implements AutoCloseable {
         return log;
     }
 
+    /** Waits for the child to end by itself and returns its exit code. */
+    public int awaitExit(java.time.Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("child JVM " + process.pid() + " still runs after " + timeout);
+        }
+        return process.exitValue();
+    }
+
     /** SIGKILL (on Linux), then waits until the process is really gone. */
     public void kill() {
         process.destroyForcibly();
