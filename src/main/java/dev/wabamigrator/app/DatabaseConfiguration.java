@@ -34,14 +34,19 @@ public final class DatabaseConfiguration implements CamelConfiguration {
         });
     }
 
+    /** The H2 database the service uses in {@code dataDir} when no DB_URL is set. */
+    public static String embeddedH2Url(Path dataDir) {
+        return "jdbc:h2:file:" + dataDir.resolve("db").resolve("waba-migrator").toAbsolutePath()
+                // WRITE_DELAY=0: a commit is on disk before it returns (kill -9 loses nothing);
+                // DB_CLOSE_ON_EXIT=FALSE: the pool closes the database after the routes stopped, not H2's hook
+                + ";LOCK_TIMEOUT=10000;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+    }
+
     private HikariDataSource dataSource() {
         HikariConfig config = new HikariConfig();
         String jdbcUrl = url.strip();
         if (jdbcUrl.isEmpty()) {
-            jdbcUrl = "jdbc:h2:file:" + Path.of(dataDir.strip()).resolve("db").resolve("waba-migrator").toAbsolutePath()
-                    // WRITE_DELAY=0: a commit is on disk before it returns (kill -9 loses nothing);
-                    // DB_CLOSE_ON_EXIT=FALSE: the pool closes the database after the routes stopped, not H2's hook
-                    + ";LOCK_TIMEOUT=10000;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+            jdbcUrl = embeddedH2Url(Path.of(dataDir.strip()));
         }
         config.setJdbcUrl(jdbcUrl);
         config.setUsername(user.strip());

@@ -57,6 +57,9 @@ public final class Migration {
     private boolean claimLost;
     private long stepStartedNanos;
     private Clock clock = Clock.systemUTC();
+    /** The secrets column as the row holds it (sealed under the current key), and what it opens to; or null. */
+    private String storedSealed;
+    private Map<String, String> storedSecrets;
 
     private Migration() {
     }
@@ -536,6 +539,20 @@ public final class Migration {
     public void inserted(Instant now) {
         version = 0;
         nextAttemptAt = now;
+    }
+
+    /**
+     * The row holds these secrets sealed as {@code sealed} under the current key: until the secrets change, a write
+     * keeps that value instead of sealing them again.
+     */
+    public void secretsStored(String sealed, Map<String, String> opened) {
+        storedSealed = sealed;
+        storedSecrets = new HashMap<>(opened);
+    }
+
+    /** The sealed value the row holds for the current secrets, or null when they changed since (or were never sealed). */
+    public String storedSealedSecrets() {
+        return storedSecrets != null && storedSecrets.equals(secrets) ? storedSealed : null;
     }
 
     /** The store wrote this migration over the version it was read at. */

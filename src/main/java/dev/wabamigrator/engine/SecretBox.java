@@ -75,6 +75,12 @@ public final class SecretBox {
         }
     }
 
+    /** True when {@code sealedText} was sealed in the current format under SECRETS_KEY (not a previous key). */
+    public boolean isSealedUnderCurrentKey(String sealedText) {
+        return sealedText.startsWith(V2) && sealedText.startsWith(":", V2.length() + current.id.length())
+                && sealedText.startsWith(current.id, V2.length());
+    }
+
     /** The id of SECRETS_KEY as it appears in sealed values ({@code v2:<keyId>:…}). */
     public String currentKeyId() {
         return current.id;

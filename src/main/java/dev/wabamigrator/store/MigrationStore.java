@@ -289,7 +289,7 @@ public final class MigrationStore {
         params.put("state", row.state().name());
         params.put("step", row.step());
         params.put("params", row.params().toString());
-        params.put("secrets", sealSecrets(row));
+        params.put("secrets", sealSecrets(m, row));
         params.put("control", row.control().toString());
         params.put("now", now);
         sql.update(connection, "insert-migration", params);
@@ -310,7 +310,7 @@ public final class MigrationStore {
         params.put("step", row.step());
         params.put("attempt", row.attempt());
         params.put("activePhone", row.state().isTerminal() ? null : row.phoneE164());
-        params.put("secrets", sealSecrets(row));
+        params.put("secrets", sealSecrets(m, row));
         params.put("control", row.control().toString());
         params.put("result", row.result().toString());
         params.put("awaiting", row.awaiting() == null ? null : row.awaiting().name());
@@ -330,13 +330,24 @@ public final class MigrationStore {
         return false;
     }
 
-    /** Seals under the current key on every write, so a row read under a previous key moves to the current one. */
-    private String sealSecrets(Migration.Row row) {
+    /**
+     * The secrets sealed under the current key: the value the row already holds when they did not change since it was
+     * read or written under that key (a seal costs a key setup and AES-GCM on every step otherwise), a new seal when
+     * they changed or the row holds them under a previous key, so a row read under a previous key moves to the
+     * current one on its next write.
+     */
+    private String sealSecrets(Migration m, Migration.Row row) {
         if (row.secrets().isEmpty()) {
             return null;
         }
+        String stored = m.storedSealedSecrets();
+        if (stored != null) {
+            return stored;
+        }
         try {
-            return secretBox.encrypt(json.writeValueAsString(row.secrets()), row.migrationId());
+            String sealed = secretBox.encrypt(json.writeValueAsString(row.secrets()), row.migrationId());
+            m.secretsStored(sealed, row.secrets());
+            return sealed;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -357,20 +368,25 @@ public final class MigrationStore {
         ObjectNode params = read.readable("params", () -> jsonObject(row.getString("params")));
         ObjectNode result = read.readable("result", () -> jsonObject(row.getString("result")));
         String sealed = row.getString("secrets");
-        Map<String, String> secrets = sealed == null ? Map.of() : read.readable("secrets",
+        Map<String, String> opened = sealed == null ? Map.of() : read.readable("secrets",
                 () -> json.readValue(secretBox.decrypt(sealed, read.migrationId()), STRING_MAP));
+        Map<String, String> secrets = opened;
         String controlText = row.getString("control");
         ObjectNode control = controlText == null ? json.createObjectNode()
                 : read.readable("control", () -> jsonObject(controlText));
         secrets = moveOlderControl(secrets, control);
         String awaiting = row.getString("awaiting");
         Awaiting awaitingKind = awaiting == null ? null : read.readable("awaiting", () -> Awaiting.valueOf(awaiting));
-        return Migration.of(new Migration.Row(read.migrationId(), read.flow(), read.countryCode(),
+        Migration m = Migration.of(new Migration.Row(read.migrationId(), read.flow(), read.countryCode(),
                 read.nationalNumber(), read.phoneE164(), read.batchId(), state, read.step(), read.attempt(), params, secrets, control, result,
                 awaitingKind, row.getString("awaiting_reason"), Sql.instant(row, "expires_at"),
                 row.getString("last_error"), row.getString("pending_call"), Sql.instant(row, "next_attempt_at"),
                 row.getString("claim_owner"), row.getString("claim_token"), Sql.instant(row, "claimed_until"),
                 read.version()), clock);
+        if (sealed != null && secretBox.isSealedUnderCurrentKey(sealed)) {
+            m.secretsStored(sealed, opened);
+        }
+        return m;
     }
 
     /**

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.metrics.IMetricsTracker;
 import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import dev.wabamigrator.app.Application;
+import dev.wabamigrator.app.DatabaseConfiguration;
 import dev.wabamigrator.engine.MigrationScheduler;
 import dev.wabamigrator.provider.alibaba.CamsOperation;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
@@ -98,13 +99,14 @@ public final class Benchmark {
         int warmup = o.warmup < 0 ? n : o.warmup; // the JIT needs about one full run before the figures settle
         if (warmup > 0) {
             OUT.printf("warm-up: %d migrations (not counted)%n", warmup);
-            Row warm = product(warmup, latencyMs, 0, 0, true);
+            product(warmup, latencyMs, 0, 0, true);
             if (!o.noFloor) {
-                floor(warmup, latencyMs, warm);
+                floor(warmup, latencyMs);
             }
         }
         List<Row> products = new ArrayList<>();
         List<Row> floors = new ArrayList<>();
+        List<Row> oldFloors = new ArrayList<>();
         Row.header(latencyMs);
         for (int r = 1; r <= o.runs; r++) {
             Row p = product(n, latencyMs, 0, 0, false);
@@ -112,10 +114,16 @@ public final class Benchmark {
             p.print();
             products.add(p);
             if (!o.noFloor) {
-                Row f = floor(n, latencyMs, p);
+                Row f = floor(n, latencyMs);
                 f.label = "floor #" + r;
                 f.print();
                 floors.add(f);
+            }
+            if (o.oldFloor) {
+                Row f = oldFloor(n, latencyMs, p);
+                f.label = "old floor #" + r;
+                f.print();
+                oldFloors.add(f);
             }
         }
         Row pm = Row.median(products, "product median");
@@ -126,8 +134,43 @@ public final class Benchmark {
             OUT.printf(Locale.ROOT, "product / floor: throughput %.2f, e2e p50 %.1fx, CPU per migration %.1fx%n",
                     pm.migPerSec / fm.migPerSec, pm.e2eP50 / Math.max(0.001, fm.e2eP50), pm.cpuMs / fm.cpuMs);
         }
+        if (!oldFloors.isEmpty()) {
+            Row om = Row.median(oldFloors, "old floor median");
+            om.print();
+            OUT.printf(Locale.ROOT, "product / old floor (copied the product's counts, no WRITE_DELAY=0, no acks awaited): "
+                    + "throughput %.2f, CPU per migration %.1fx%n", pm.migPerSec / om.migPerSec, pm.cpuMs / om.cpuMs);
+        }
         OUT.println("threads: the app's at rest, and the peak of the whole process during the run (broker and driver "
                 + "included): app idle " + pm.appThreads + ", peak " + pm.peakThreads);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        if (!floors.isEmpty()) {
+            Row fm = Row.median(floors, "");
+            figures.put("vs_floor", pm.migPerSec / fm.migPerSec);
+            figures.put("mig_s", pm.migPerSec);
+            figures.put("floor_mig_s", fm.migPerSec);
+        } else {
+            figures.put("mig_s", pm.migPerSec);
+        }
+        figures.put("app_cpu_ms", pm.cpuAppMs);
+        figures.put("cpu_ms", pm.cpuMs);
+        figures.put("tx", pm.transactions / (double) pm.n);
+        figures.put("e2e_p50_ms", pm.e2eP50);
+        figures.put("complete", pm.complete);
+        result(name, 1, figures);
+    }
+
+    /**
+     * One line per scenario for machines, besides the tables: {@code RESULT scenario=S db=h2|postgresql instances=K}
+     * and the scenario's figures (medians of the runs) as {@code key=value}; numbers with three decimals.
+     */
+    static void result(String scenario, int instances, Map<String, ?> figures) {
+        String url = System.getenv().getOrDefault("DB_URL", "");
+        String db = url.isEmpty() ? "h2" : url.startsWith("jdbc:postgresql:") ? "postgresql" : url.split(":")[1];
+        StringBuilder line = new StringBuilder("RESULT scenario=").append(scenario).append(" db=").append(db)
+                .append(" instances=").append(instances);
+        figures.forEach((key, value) -> line.append(' ').append(key).append('=').append(value instanceof Double d
+                ? String.format(Locale.ROOT, "%.3f", d) : value));
+        OUT.println(line);
     }
 
     /** 10,000 migrations wait for their codes: what they cost while they wait, and how fast they drain after. */
@@ -181,6 +224,16 @@ public final class Benchmark {
                 median[i] = percentile(rows.stream().mapToDouble(x -> x[col]).sorted().toArray(), 50);
             }
             printParked("median", median);
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("n", n);
+            figures.put("park_s", median[0]);
+            figures.put("threads_added", median[2]);
+            figures.put("heap_added_mb", median[4]);
+            figures.put("drain_s", median[5]);
+            figures.put("drain_mig_s", median[6]);
+            figures.put("resume_p50_ms", median[7]);
+            figures.put("resume_p99_ms", median[8]);
+            result("parked", 1, figures);
         }
         OUT.println("threads / heap MB: the whole process (app, broker, sandbox, driver) with all parked, after a full GC;"
                 + " +threads / +heap MB: more than the same app idle before the first command. resume p50/p99: ms from a "
@@ -272,7 +325,7 @@ public final class Benchmark {
         }
     }
 
-    private Row floor(int n, long latencyMs, Row product) throws Exception {
+    private Row floor(int n, long latencyMs) throws Exception {
         int run = ++runCounter;
         Db db = Db.fresh(o, run);
         String suffix = "floor-" + UUID.randomUUID().toString().substring(0, 8);
@@ -282,9 +335,46 @@ public final class Benchmark {
                 .build().mountOn(sandbox);
         sandbox.start();
         Set<Long> older = Probe.liveThreadIds();
-        Floor.Work work = new Floor.Work(product.transactions / (double) n, product.calls / (double) n,
+        try (Floor floor = new Floor(o.codeFlow, cams, db.url, db.user, db.password, o.intProperty("app.db.pool-size", 12),
+                o.intProperty("app.scheduler.workers", 32), brokers, "cmd." + suffix, "evt." + suffix);
+             Driver driver = new Driver(brokers, "cmd." + suffix, "evt." + suffix, p -> cams.code(p).orElse(null))) {
+            long tx0 = floor.transactions();
+            Probe.Mark mark = Probe.mark();
+            driver.start(Floor.phones(n, o.codeFlow, run), "f" + run, o.window == 0 ? n : o.window, false);
+            boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
+            Row row = Row.measure(driver, mark, older, latencyMs, o.codeFlow, n);
+            row.transactions = floor.transactions() - tx0;
+            row.calls = 0;
+            for (CamsOperation op : CamsOperation.values()) {
+                row.calls += AlibabaSandboxControl.of(sandbox).calls(op.action());
+            }
+            row.commands = n * (o.codeFlow ? 2L : 1L);
+            row.throttled = AlibabaSandboxControl.of(sandbox).throttledCount();
+            row.finished(done);
+            if (floor.failures() > 0) {
+                OUT.println("floor: " + floor.failures() + " failures");
+            }
+            return row;
+        } finally {
+            sandbox.close();
+            db.drop();
+        }
+    }
+
+    /** The floor as it was (see {@link OldFloor}): the product's counts copied, for the comparison only. */
+    private Row oldFloor(int n, long latencyMs, Row product) throws Exception {
+        int run = ++runCounter;
+        Db db = Db.fresh(o, run);
+        String suffix = "floor-" + UUID.randomUUID().toString().substring(0, 8);
+        createTopics(suffix);
+        ProviderSandbox sandbox = new ProviderSandbox(0);
+        AlibabaSandbox cams = AlibabaSandbox.builder().maxRequestsPerSecond(0).latency(Duration.ofMillis(latencyMs))
+                .build().mountOn(sandbox);
+        sandbox.start();
+        Set<Long> older = Probe.liveThreadIds();
+        OldFloor.Work work = new OldFloor.Work(product.transactions / (double) n, product.calls / (double) n,
                 product.events / (double) n, product.eventBytes, o.codeFlow);
-        try (Floor floor = new Floor(work, cams, db.url, db.user, db.password, o.intProperty("app.db.pool-size", 12),
+        try (OldFloor floor = new OldFloor(work, cams, db.oldUrl(), db.user, db.password, o.intProperty("app.db.pool-size", 12),
                 o.intProperty("app.scheduler.workers", 32), brokers, "cmd." + suffix, "evt." + suffix);
              Driver driver = new Driver(brokers, "cmd." + suffix, "evt." + suffix, p -> cams.code(p).orElse(null))) {
             Probe.Mark mark = Probe.mark();
@@ -458,7 +548,8 @@ public final class Benchmark {
                     return new Db("jdbc:h2:mem:bench" + run + "-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "", "", null, null, null);
                 }
                 Path dir = Files.createTempDirectory("waba-bench-db-");
-                return new Db("jdbc:h2:file:" + dir.resolve("db").toAbsolutePath() + ";LOCK_TIMEOUT=10000", "", "", null, null, dir);
+                // the URL the service ships: with WRITE_DELAY=0 a commit is on disk before it returns
+                return new Db(DatabaseConfiguration.embeddedH2Url(dir), "", "", null, null, dir);
             }
             String user = System.getenv().getOrDefault("DB_USER", "postgres");
             String password = System.getenv().getOrDefault("DB_PASSWORD", "");
@@ -470,6 +561,11 @@ public final class Benchmark {
                 s.execute("CREATE SCHEMA " + schema);
             }
             return new Db(dbUrl + (dbUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema, user, password, dbUrl, schema, null);
+        }
+
+        /** The URL the old floor ran on: for H2 without WRITE_DELAY=0 (commits reached the disk up to 0.5 s late). */
+        String oldUrl() {
+            return dir == null ? url : "jdbc:h2:file:" + dir.resolve("db").toAbsolutePath() + ";LOCK_TIMEOUT=10000";
         }
 
         void drop() {
@@ -594,7 +690,7 @@ public final class Benchmark {
     }
 
     /** Command line: --scenario a,b --n N --runs R --flow code|verified --latency-ms L --window W --warmup N
-     *  --no-floor --h2-mem --set key=value (any application property, repeatable). */
+     *  --no-floor --old-floor --h2-mem --set key=value (any application property, repeatable). */
     static final class Options {
         List<String> scenarios = List.of("throughput");
         int n;
@@ -604,6 +700,7 @@ public final class Benchmark {
         int window;
         int warmup = -1;
         boolean noFloor;
+        boolean oldFloor;
         boolean h2Memory;
         Map<String, String> set = new LinkedHashMap<>();
 
@@ -620,6 +717,7 @@ public final class Benchmark {
                     case "--window" -> o.window = Integer.parseInt(args[++i]);
                     case "--warmup" -> o.warmup = Integer.parseInt(args[++i]);
                     case "--no-floor" -> o.noFloor = true;
+                    case "--old-floor" -> o.oldFloor = true;
                     case "--h2-mem" -> o.h2Memory = true;
                     case "--set" -> {
                         String kv = args[++i];

@@ -23,30 +23,44 @@ import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
- * The floor: a minimal hand-written loop that does the same I/O as the product for each migration — the same
- * commands in and events out through Kafka, the same number of SQL transactions (a row update and an event
- * insert each) and the same signed cams calls to the same sandbox — with nothing else: no routes, no schema
- * checks, no outbox, no scheduler. The product's figures are read as ratios to it.
+ * The floor: the least I/O a migration needs, done by a minimal hand-written loop in the same JVM, with nothing
+ * else (no routes, schema checks, outbox polling, scheduler or gauges). Per migration, and counted on its own:
+ * <ul>
+ *   <li>the commands in: each poll's commands accepted in one transaction (a row and an event each), then the
+ *       offsets committed, so a command is never lost;</li>
+ *   <li>the provider calls: the flow's signed cams calls to the same sandbox (code flow 5, verified 3);</li>
+ *   <li>one transaction per step: the row updated and the step's event inserted;</li>
+ *   <li>the events out: every inserted event sent to Kafka by one publisher that waits for the acks of each batch
+ *       (idempotent producer, {@code acks=all}, {@code linger.ms=5}), as the product's outbox publisher does.</li>
+ * </ul>
+ * The product's figures are read as ratios to it.
  */
 final class Floor implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<CamsOperation> CODE_FLOW_START = List.of(CamsOperation.CREATE_CHATAPP_MIGRATION_INITIATE,
+            CamsOperation.GET_PHONE_NUMBER_VERIFICATION_STATUS, CamsOperation.GET_MIGRATION_VERIFY_CODE);
+    private static final List<CamsOperation> CODE_FLOW_AFTER_CODE = List.of(CamsOperation.CHATAPP_MIGRATION_VERIFIED,
+            CamsOperation.CHATAPP_MIGRATION_REGISTER);
+    private static final List<CamsOperation> VERIFIED_FLOW = List.of(CamsOperation.CREATE_CHATAPP_MIGRATION_INITIATE,
+            CamsOperation.GET_PHONE_NUMBER_VERIFICATION_STATUS, CamsOperation.CHATAPP_MIGRATION_REGISTER);
 
-    /** Per-migration I/O to reproduce, as the product did it (averages over the product's run). */
-    record Work(double transactions, double calls, double events, int eventBytes, boolean codeFlow) {
-    }
-
-    private final Work work;
-    private final AlibabaSandbox cams;
+    private final boolean codeFlow;
     private final URI endpoint;
     private final HikariDataSource db;
     private final KafkaProducer<String, String> producer;
@@ -55,15 +69,16 @@ final class Floor implements AutoCloseable {
     private final ExecutorService workers;
     private final HttpClient http;
     private final Acs3Signer signer = new Acs3Signer();
+    private final BlockingQueue<ProducerRecord<String, String>> unsent = new LinkedBlockingQueue<>();
     private final Thread poller;
-    private final String pad;
+    private final Thread publisher;
     private final AtomicInteger failures = new AtomicInteger();
+    private final AtomicLong transactions = new AtomicLong();
     private volatile boolean running = true;
 
-    Floor(Work work, AlibabaSandbox cams, String dbUrl, String dbUser, String dbPassword, int poolSize, int workerCount,
-          String brokers, String commandsTopic, String eventsTopic) throws Exception {
-        this.work = work;
-        this.cams = cams;
+    Floor(boolean codeFlow, AlibabaSandbox cams, String dbUrl, String dbUser, String dbPassword, int poolSize,
+          int workerCount, String brokers, String commandsTopic, String eventsTopic) throws Exception {
+        this.codeFlow = codeFlow;
         this.endpoint = URI.create(cams.camsEndpoint());
         this.eventsTopic = eventsTopic;
         HikariConfig config = new HikariConfig();
@@ -74,23 +89,16 @@ final class Floor implements AutoCloseable {
         config.setPoolName("floor-db");
         this.db = new HikariDataSource(config);
         try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE floor_migration (id VARCHAR(64) PRIMARY KEY, state VARCHAR(40) NOT NULL, "
-                    + "version BIGINT NOT NULL, payload VARCHAR(20000))");
+            s.execute("CREATE TABLE floor_migration (id VARCHAR(64) PRIMARY KEY, phone VARCHAR(20) NOT NULL, "
+                    + "step INT NOT NULL, code VARCHAR(10), version BIGINT NOT NULL)");
             s.execute("CREATE TABLE floor_event (seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
-                    + "migration_id VARCHAR(64) NOT NULL, payload VARCHAR(20000) NOT NULL)");
+                    + "migration_id VARCHAR(64) NOT NULL, payload VARCHAR(4000) NOT NULL)");
         }
         AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(workerCount, r -> {
-            Thread t = new Thread(r, "floor-worker-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = Executors.newFixedThreadPool(workerCount, r -> daemon(r, "floor-worker-" + n.incrementAndGet()));
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .executor(Executors.newFixedThreadPool(2, r -> {
-                    Thread t = new Thread(r, "floor-http-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                })).connectTimeout(Duration.ofSeconds(5)).build();
+                .executor(Executors.newFixedThreadPool(2, r -> daemon(r, "floor-http-" + n.incrementAndGet())))
+                .connectTimeout(Duration.ofSeconds(5)).build();
         Properties p = new Properties();
         p.put("bootstrap.servers", brokers);
         p.put("client.id", "floor-events");
@@ -110,77 +118,112 @@ final class Floor implements AutoCloseable {
         c.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
         this.consumer = new KafkaConsumer<>(c);
         consumer.subscribe(List.of(commandsTopic));
-        this.pad = "x".repeat(Math.max(0, work.eventBytes() - 160));
-        this.poller = new Thread(this::poll, "floor-command-reader");
-        poller.setDaemon(true);
+        this.poller = daemon(this::poll, "floor-command-reader");
+        this.publisher = daemon(this::publish, "floor-event-publisher");
         poller.start();
+        publisher.start();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 
     int failures() {
         return failures.get();
     }
 
+    /** SQL transactions so far. */
+    long transactions() {
+        return transactions.get();
+    }
+
+    /** One migration's phase, as the command that starts it left it. */
+    private record Accepted(String id, String phone, boolean start, String code) {
+    }
+
+    /** Accepts each poll's commands in one transaction, commits the offsets after it, then hands the steps out. */
     private void poll() {
         while (running) {
             try {
-                var records = consumer.poll(Duration.ofMillis(100));
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(100));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                List<Accepted> accepted = new ArrayList<>(records.count());
                 for (ConsumerRecord<String, String> record : records) {
                     JsonNode command = JSON.readTree(record.value());
-                    workers.execute(() -> handle(command));
+                    String id = command.path("migrationId").asText();
+                    boolean start = "StartMigration".equals(command.path("type").asText());
+                    String phone = start ? command.path("phoneNumber").path("countryCode").asText()
+                            + command.path("phoneNumber").path("number").asText() : id.substring(id.lastIndexOf('-') + 1);
+                    accepted.add(new Accepted(id, phone, start, start ? null : command.path("code").asText()));
                 }
-                if (!records.isEmpty()) {
-                    consumer.commitAsync();
+                List<ProducerRecord<String, String>> events = accept(accepted);
+                consumer.commitSync();
+                unsent.addAll(events);
+                for (Accepted a : accepted) {
+                    workers.execute(() -> steps(a));
                 }
             } catch (org.apache.kafka.common.errors.InterruptException | org.apache.kafka.common.errors.WakeupException e) {
                 return;
             } catch (Exception e) {
-                if (running) {
+                if (running && failures.incrementAndGet() <= 3) {
                     System.err.println("floor: command reader: " + e);
                 }
             }
         }
     }
 
-    /** One phase of a migration: its share of transactions, calls and events, in that order per call. */
-    private void handle(JsonNode command) {
+    private List<ProducerRecord<String, String>> accept(List<Accepted> commands) throws Exception {
+        List<ProducerRecord<String, String>> events = new ArrayList<>(commands.size());
+        try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO floor_migration (id, phone, step, version) VALUES (?, ?, 0, 0)");
+                 PreparedStatement code = c.prepareStatement(
+                         "UPDATE floor_migration SET code = ?, version = version + 1 WHERE id = ?");
+                 PreparedStatement event = c.prepareStatement(
+                         "INSERT INTO floor_event (migration_id, payload) VALUES (?, ?)")) {
+                for (Accepted a : commands) {
+                    if (a.start()) {
+                        insert.setString(1, a.id());
+                        insert.setString(2, a.phone());
+                        insert.addBatch();
+                    } else {
+                        code.setString(1, a.code());
+                        code.setString(2, a.id());
+                        code.addBatch();
+                    }
+                    ProducerRecord<String, String> e = event(a.id(), a.phone(),
+                            a.start() ? "waba.migration.accepted" : "waba.migration.code.accepted", null);
+                    event.setString(1, a.id());
+                    event.setString(2, e.value());
+                    event.addBatch();
+                    events.add(e);
+                }
+                insert.executeBatch();
+                code.executeBatch();
+                event.executeBatch();
+            }
+            c.commit();
+        }
+        transactions.incrementAndGet();
+        return events;
+    }
+
+    /** The steps a command starts: per step one cams call, then the row and the step's event in one transaction. */
+    private void steps(Accepted a) {
         try {
-            String id = command.path("migrationId").asText();
-            boolean start = "StartMigration".equals(command.path("type").asText());
-            String phone = start ? command.path("phoneNumber").path("countryCode").asText()
-                    + command.path("phoneNumber").path("number").asText() : id.substring(id.lastIndexOf('-') + 1);
-            List<CamsOperation> ops = operations(start);
-            double share = work.codeFlow() ? ops.size() / (double) (operations(true).size() + operations(false).size()) : 1;
-            int transactions = Math.max(1, (int) Math.round(work.transactions() * share));
-            int events = Math.max(1, (int) Math.round(work.events() * share));
-            int calls = Math.max(ops.size(), (int) Math.round(work.calls() * share));
-            int tx = 0;
-            int ev = 0;
-            if (start) {
-                transact(id, true, "accepted");
-                tx++;
+            List<CamsOperation> ops = !codeFlow ? VERIFIED_FLOW : a.start() ? CODE_FLOW_START : CODE_FLOW_AFTER_CODE;
+            for (int i = 0; i < ops.size(); i++) {
+                call(ops.get(i), a.phone(), a.code());
+                boolean last = i == ops.size() - 1;
+                String type = !last ? "waba.migration.step.succeeded"
+                        : codeFlow && a.start() ? "waba.migration.awaiting-input" : "waba.migration.completed";
+                step(a.id(), event(a.id(), a.phone(), type, type.endsWith("awaiting-input") ? "VERIFICATION_CODE" : null));
             }
-            for (int i = 0; i < calls; i++) {
-                call(i < ops.size() ? ops.get(i) : CamsOperation.GET_PHONE_NUMBER_VERIFICATION_STATUS, phone);
-                if (tx < transactions) {
-                    transact(id, false, "step");
-                    tx++;
-                }
-                if (ev < events - 1) {
-                    emit(id, phone, "waba.migration.step.succeeded", null);
-                    ev++;
-                }
-            }
-            while (tx < transactions) {
-                transact(id, false, "step");
-                tx++;
-            }
-            while (ev < events - 1) {
-                emit(id, phone, "waba.migration.step.succeeded", null);
-                ev++;
-            }
-            boolean parks = work.codeFlow() && start;
-            emit(id, phone, parks ? "waba.migration.awaiting-input" : "waba.migration.completed",
-                    parks ? "VERIFICATION_CODE" : null);
         } catch (Exception e) {
             if (failures.incrementAndGet() <= 3) {
                 System.err.println("floor: " + e);
@@ -188,46 +231,57 @@ final class Floor implements AutoCloseable {
         }
     }
 
-    private List<CamsOperation> operations(boolean start) {
-        if (!work.codeFlow()) {
-            return List.of(CamsOperation.CREATE_CHATAPP_MIGRATION_INITIATE,
-                    CamsOperation.GET_PHONE_NUMBER_VERIFICATION_STATUS, CamsOperation.CHATAPP_MIGRATION_REGISTER);
-        }
-        return start ? List.of(CamsOperation.CREATE_CHATAPP_MIGRATION_INITIATE,
-                CamsOperation.GET_PHONE_NUMBER_VERIFICATION_STATUS, CamsOperation.GET_MIGRATION_VERIFY_CODE)
-                : List.of(CamsOperation.CHATAPP_MIGRATION_VERIFIED, CamsOperation.CHATAPP_MIGRATION_REGISTER);
-    }
-
-    private void transact(String id, boolean insert, String state) throws Exception {
+    private void step(String id, ProducerRecord<String, String> event) throws Exception {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
-            if (insert) {
-                try (PreparedStatement s = c.prepareStatement(
-                        "INSERT INTO floor_migration (id, state, version, payload) VALUES (?, ?, 0, ?)")) {
-                    s.setString(1, id);
-                    s.setString(2, state);
-                    s.setString(3, pad);
-                    s.executeUpdate();
-                }
-            } else {
-                try (PreparedStatement s = c.prepareStatement(
-                        "UPDATE floor_migration SET state = ?, version = version + 1, payload = ? WHERE id = ?")) {
-                    s.setString(1, state);
-                    s.setString(2, pad);
-                    s.setString(3, id);
-                    s.executeUpdate();
-                }
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE floor_migration SET step = step + 1, version = version + 1 WHERE id = ?")) {
+                s.setString(1, id);
+                s.executeUpdate();
             }
             try (PreparedStatement s = c.prepareStatement("INSERT INTO floor_event (migration_id, payload) VALUES (?, ?)")) {
                 s.setString(1, id);
-                s.setString(2, pad);
+                s.setString(2, event.value());
                 s.executeUpdate();
             }
             c.commit();
         }
+        transactions.incrementAndGet();
+        unsent.add(event);
     }
 
-    private void call(CamsOperation op, String phone) throws Exception {
+    /** Sends the events in batches and waits for every ack of a batch before taking the next. */
+    private void publish() {
+        List<ProducerRecord<String, String>> batch = new ArrayList<>();
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        while (running) {
+            try {
+                ProducerRecord<String, String> first = unsent.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                unsent.drainTo(batch, 999);
+                for (ProducerRecord<String, String> record : batch) {
+                    acks.add(producer.send(record));
+                }
+                for (Future<RecordMetadata> ack : acks) {
+                    ack.get();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (running && failures.incrementAndGet() <= 3) {
+                    System.err.println("floor: publisher: " + e);
+                }
+            } finally {
+                batch.clear();
+                acks.clear();
+            }
+        }
+    }
+
+    private void call(CamsOperation op, String phone, String code) throws Exception {
         SortedMap<String, String> query = new TreeMap<>();
         query.put(CamsOperation.CUST_SPACE_ID, "cams-bench");
         switch (op) {
@@ -242,7 +296,7 @@ final class Floor implements AutoCloseable {
             }
             case CHATAPP_MIGRATION_VERIFIED -> {
                 query.put(CamsOperation.PHONE_NUMBER, phone);
-                query.put(CamsOperation.VERIFY_CODE, cams.code(phone).orElse("000000"));
+                query.put(CamsOperation.VERIFY_CODE, code);
             }
             default -> query.put(CamsOperation.PHONE_NUMBER, phone);
         }
@@ -257,25 +311,29 @@ final class Floor implements AutoCloseable {
             }
         });
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != 200 && failures.incrementAndGet() <= 3) {
-            System.err.println("floor: " + op.action() + " answered " + response.statusCode() + " " + response.body());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(op.action() + " answered " + response.statusCode() + " " + response.body());
         }
     }
 
-    private void emit(String id, String phone, String type, String awaiting) throws Exception {
-        StringBuilder json = new StringBuilder(pad.length() + 200);
-        json.append("{\"type\":\"").append(type).append("\",\"data\":{\"migrationId\":\"").append(id).append('"');
+    /** A small CloudEvents-shaped event: what a consumer needs, without the product's full data. */
+    private ProducerRecord<String, String> event(String id, String phone, String type, String awaiting) {
+        StringBuilder json = new StringBuilder(320);
+        json.append("{\"specversion\":\"1.0\",\"id\":\"").append(UUID.randomUUID()).append("\",\"source\":\"floor\"")
+                .append(",\"type\":\"").append(type).append("\",\"time\":\"").append(Clock.systemUTC().instant())
+                .append("\",\"data\":{\"migrationId\":\"").append(id).append("\",\"phone\":\"").append(phone).append('"');
         if (awaiting != null) {
             json.append(",\"awaiting\":{\"kind\":\"").append(awaiting).append("\"}");
         }
-        json.append(",\"pad\":\"").append(pad).append("\"}}");
-        producer.send(new ProducerRecord<>(eventsTopic, phone, json.toString()));
+        json.append("}}");
+        return new ProducerRecord<>(eventsTopic, phone, json.toString());
     }
 
     @Override
     public void close() throws Exception {
         running = false;
         poller.join(5000);
+        publisher.join(5000);
         consumer.close(Duration.ofSeconds(2));
         workers.shutdownNow();
         workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -79,6 +79,48 @@ class StoreRoundTripTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
+    void secrets_are_sealed_again_only_when_they_change_or_the_key_rotated(String kind) throws Exception {
+        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+            Sql sql = new Sql(dataSource);
+            SecretBox oldBox = new SecretBox("old-key");
+            MigrationStore store = new MigrationStore(sql, oldBox, json, CLOCK);
+            Migration started = Migration.of(new Migration.Row("m-seal", "META_CLASSIC", "49", "15112345678",
+                    "4915112345678", null, MigrationState.RUNNING, "register", 0, object("{}"),
+                    Map.of("pin", "123456", "token", "t-1"), object("{}"), object("{}"), null, null, null, null, null,
+                    null, null, null, null, -1), CLOCK);
+            store.insert(started, new MigrationStore.ProcessedCommand("c-seal", "StartMigration", "m-seal"), List.of(), NOW);
+            String sealed = columns(dataSource, "m-seal")[1];
+
+            // a step that leaves the secrets alone keeps the sealed value (a new seal has a new IV, so it would differ)
+            Migration read = store.find("m-seal").orElseThrow();
+            read.setCounter("wrongCodes", 1);
+            assertThat(store.save(read, List.of(), NOW)).isTrue();
+            read.setCounter("wrongCodes", 2);
+            assertThat(store.save(read, List.of(), NOW)).isTrue();
+            assertThat(columns(dataSource, "m-seal")[1]).isEqualTo(sealed);
+
+            // changed secrets are sealed again
+            read.forgetSecret("token");
+            assertThat(store.save(read, List.of(), NOW)).isTrue();
+            String resealed = columns(dataSource, "m-seal")[1];
+            assertThat(resealed).isNotEqualTo(sealed);
+            assertThat(json.readTree(oldBox.decrypt(resealed, "m-seal"))).isEqualTo(json.readTree("{\"pin\":\"123456\"}"));
+
+            // after a key rotation, the next write moves the row to the current key although the secrets did not change
+            SecretBox newBox = new SecretBox("new-key", List.of("old-key"));
+            MigrationStore rotated = new MigrationStore(sql, newBox, json, CLOCK);
+            Migration again = rotated.find("m-seal").orElseThrow();
+            again.setCounter("wrongCodes", 3);
+            assertThat(rotated.save(again, List.of(), NOW)).isTrue();
+            String moved = columns(dataSource, "m-seal")[1];
+            assertThat(moved).startsWith("v2:" + newBox.currentKeyId() + ":");
+            assertThat(json.readTree(new SecretBox("new-key").decrypt(moved, "m-seal")))
+                    .isEqualTo(json.readTree("{\"pin\":\"123456\"}"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
     void control_values_kept_with_the_secrets_by_older_rows_move_to_the_control_column(String kind) throws Exception {
         try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
             Sql sql = new Sql(dataSource);
