@@ -32,6 +32,8 @@ import org.apache.camel.support.CamelContextHelper;
 public final class ProvidersConfiguration implements CamelConfiguration {
     @PropertyInject("app.provider.alibaba.max-calls-per-second")
     private double camsMaxCallsPerSecond;
+    @PropertyInject("app.provider.alibaba.min-send-spacing-ms")
+    private double camsMinSendSpacingMs;
     @PropertyInject("app.provider.meta.graph-version")
     private String graphVersion;
     @PropertyInject("app.provider.meta.register-budget.window-ms")
@@ -78,10 +80,20 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
 
         AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
+        String camsAccessKeyId = settings.get("app.provider.alibaba.access-key-id", "");
+        // cams limits each account (AccessKey): on PostgreSQL all instances share one bucket per operation there
+        Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
+        String camsAccount = "alibaba:" + camsAccessKeyId;
+        RatePacer.Pace camsPace = new RatePacer.Pace(camsMaxCallsPerSecond,
+                Duration.ofNanos(Math.round(camsMinSendSpacingMs * 1_000_000)));
+        RatePacer camsPacer = "postgresql".equals(sql.dialect())
+                ? RatePacer.shared(clock, camsPace, camsAccount, sql.dataSource())
+                : RatePacer.local(clock, camsPace, camsAccount);
+        registry.bind("camsPacer", camsPacer);
         registry.bind("camsRequests", new CamsRequests(URI.create(settings.require("app.provider.alibaba.endpoint")),
-                settings.get("app.provider.alibaba.access-key-id", ""),
+                camsAccessKeyId,
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
-                new RatePacer(clock, camsMaxCallsPerSecond), codeWait, pauses, clock));
+                camsPacer, codeWait, pauses, clock));
         registry.bind("alibabaPauseHealthCheck", new ProviderPauseHealthCheck(pauses, AlibabaErrorClassifier.PROVIDER));
         registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
 

@@ -27,6 +27,9 @@ import org.apache.camel.component.http.HttpMethods;
 public final class CamsRequests {
     public static final String OPERATION_HEADER = "camsOperation";
     public static final String RESPONSE_PROPERTY = "camsResponse";
+    public static final String SLOT_WAIT_PROPERTY = "camsSlotWaitMs";
+    /** How long the whole operation backs off after a throttle that named no wait (no x-acs-retry-after). */
+    static final java.time.Duration DEFAULT_THROTTLE_BACK_OFF = java.time.Duration.ofSeconds(1);
 
     /**
      * Transient answers that say the call was not processed: the API gateway checks the signature's date and nonce
@@ -65,9 +68,19 @@ public final class CamsRequests {
         pauses.requireNotPaused(AlibabaErrorClassifier.PROVIDER);
     }
 
-    /** Reserves the operation's next rate slot: milliseconds to wait before sending. */
+    /** Takes this instance's next turn for the operation: milliseconds to wait before asking for the account's token. */
     public long pace(Exchange exchange) {
         return pacer.reserve(operation(exchange).action());
+    }
+
+    /**
+     * Asks for the account's token to send now. True when refused: the milliseconds to wait before asking again
+     * are then in the exchange property {@value #SLOT_WAIT_PROPERTY}.
+     */
+    public boolean slotRefused(Exchange exchange) {
+        long waitMs = pacer.tryAcquire(operation(exchange).action());
+        exchange.setProperty(SLOT_WAIT_PROPERTY, waitMs);
+        return waitMs > 0;
     }
 
     /** True when this call changes something each time it is sent: it is recorded before it goes out. */
@@ -124,6 +137,11 @@ public final class CamsRequests {
             }
             exchange.setProperty(REJECTED_PROPERTY, error.code());
             throw new TransientProviderException(error); // re-signed with a fresh date and nonce
+        }
+        if (error.errorClass() == ErrorClass.RATE_LIMITED) {
+            // cams counts per account and operation: every call of the operation waits, not only this one
+            pacer.backOff(operation(exchange).action(),
+                    error.retryAfter() != null ? error.retryAfter() : DEFAULT_THROTTLE_BACK_OFF);
         }
         if (error.errorClass() == ErrorClass.TRANSIENT) {
             throw new CallOutcomeUnknownException(error); // may have taken effect: read back first when not safe to repeat
