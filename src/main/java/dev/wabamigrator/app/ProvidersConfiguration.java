@@ -32,8 +32,8 @@ import org.apache.camel.support.CamelContextHelper;
 public final class ProvidersConfiguration implements CamelConfiguration {
     @PropertyInject("app.provider.alibaba.max-calls-per-second")
     private double camsMaxCallsPerSecond;
-    @PropertyInject("app.provider.alibaba.min-send-spacing-ms")
-    private double camsMinSendSpacingMs;
+    @PropertyInject("app.provider.alibaba.limit-per-second")
+    private int camsLimitPerSecond;
     @PropertyInject("app.provider.meta.graph-version")
     private String graphVersion;
     @PropertyInject("app.provider.meta.register-budget.window-ms")
@@ -84,12 +84,22 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         // cams limits each account (AccessKey): on PostgreSQL all instances share one bucket per operation there
         Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
         String camsAccount = "alibaba:" + camsAccessKeyId;
-        RatePacer.Pace camsPace = new RatePacer.Pace(camsMaxCallsPerSecond,
-                Duration.ofNanos(Math.round(camsMinSendSpacingMs * 1_000_000)));
+        RatePacer.Pace camsPace = new RatePacer.Pace(camsMaxCallsPerSecond, camsLimitPerSecond);
         RatePacer camsPacer = "postgresql".equals(sql.dialect())
                 ? RatePacer.shared(clock, camsPace, camsAccount, sql.dataSource())
                 : RatePacer.local(clock, camsPace, camsAccount);
         registry.bind("camsPacer", camsPacer);
+        // stopped with the context, so that the tokens still out go back to the shared buckets first
+        try {
+            context.addService(new org.apache.camel.support.service.ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    camsPacer.close();
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register the cams pacer's shutdown", e);
+        }
         registry.bind("camsRequests", new CamsRequests(URI.create(settings.require("app.provider.alibaba.endpoint")),
                 camsAccessKeyId,
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,

@@ -2,7 +2,6 @@ package dev.wabamigrator.provider;
 
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.jdbc.BucketTableSettings;
 import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
@@ -15,56 +14,75 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
  * Holds calls to a provider's per-operation limit before the provider has to refuse them. The limit belongs to the
- * account (the AccessKey), so it is counted per account and operation, in two token buckets of capacity one call,
- * refilled greedily:
+ * account (the AccessKey), so it is counted per account and operation, in two token buckets (bucket4j):
  * <ul>
- *   <li>the <b>plan</b>: each call reserves the next evenly spaced slot at the configured rate ({@link #reserve});
- *       the route waits for it without a thread. Reservations queue the calls of all instances in one order.</li>
- *   <li>the <b>send guard</b>: at its slot, right before it is sent, a call takes a token that refills at the
- *       minimum spacing between two sends ({@link #tryAcquire}). A call that comes late (CPU load, a pause, a
- *       restart) only delays the calls after it: late calls cannot bunch up, because what counts is when the
- *       request leaves, not when it was planned. The guard's spacing is a little shorter than the plan's, so
- *       calls on time are never refused and late ones catch up.</li>
+ *   <li>the <b>plan</b>, capacity one call, refilled greedily at the configured rate: each call reserves the next
+ *       evenly spaced slot ({@link #reserve}) and the route waits for it without a thread. Reservations queue the
+ *       calls of all instances in one order.</li>
+ *   <li>the <b>window</b>, capacity the provider's limit (10): right before it is sent a call takes a token
+ *       ({@link #tryAcquire}), and gives it back one second after its answer came ({@link #answered}). A token is
+ *       thus used again only once the provider has counted its previous call more than a second ago, whatever
+ *       happened in between (CPU load, a pause, a slow network): the provider never sees more than its limit in any
+ *       rolling second, counted when requests actually leave and arrive, not when they were planned.</li>
  * </ul>
- * On PostgreSQL the buckets live in the shared database (bucket4j-postgresql; the row is locked with SELECT ... FOR
- * UPDATE), so every instance on the account counts against the same limit; on H2 (one instance) they stay in memory.
+ * On PostgreSQL both live in the shared database (bucket4j-postgresql; the row is locked with SELECT ... FOR UPDATE),
+ * so every instance on the account counts against the same limit; on H2 (one instance) they stay in memory.
  */
-public final class RatePacer {
+public final class RatePacer implements AutoCloseable {
     /** The bucket4j table (Flyway V9). */
     public static final String TABLE = "provider_rate_bucket";
+    /** How long a refused call waits before it asks the window again. */
+    static final long WINDOW_POLL_MS = 10;
+    /** The provider counts calls over this window. */
+    static final Duration WINDOW = Duration.ofSeconds(1);
+    /**
+     * A window token whose call's answer never came back to its instance (the instance died) returns by refill: the
+     * whole window refills this slowly, so it recovers lost tokens without ever adding a meaningful burst.
+     */
+    static final Duration WINDOW_RECOVERY = Duration.ofMinutes(10);
 
     private final long planIntervalNanos;
-    private final long sendIntervalNanos;
+    private final int windowCalls;
     private final String account;
     private final Function<String, Bucket> newPlan;
-    private final Function<String, Bucket> newSendGuard;
+    private final Function<String, Bucket> newWindow;
     private final Map<String, Bucket> plans = new ConcurrentHashMap<>();
-    private final Map<String, Bucket> sendGuards = new ConcurrentHashMap<>();
+    private final Map<String, Bucket> windows = new ConcurrentHashMap<>();
+    private final ScheduledThreadPoolExecutor returns = new ScheduledThreadPoolExecutor(1, runnable -> {
+        Thread thread = new Thread(runnable, "rate-window-returns");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private RatePacer(Pace pace, String account, Function<BucketConfiguration, Function<String, Bucket>> buckets) {
         this.planIntervalNanos = pace.planIntervalNanos();
-        this.sendIntervalNanos = pace.sendIntervalNanos();
+        this.windowCalls = pace.windowCalls();
         this.account = account == null || account.isBlank() ? "default" : account;
-        this.newPlan = buckets.apply(configuration(planIntervalNanos));
-        this.newSendGuard = buckets.apply(configuration(sendIntervalNanos));
+        this.newPlan = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(1)
+                .refillGreedy(1, Duration.ofNanos(Math.max(1, planIntervalNanos)))).build());
+        this.newWindow = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(windowCalls)
+                .refillGreedy(windowCalls, WINDOW_RECOVERY)).build());
     }
 
     /**
      * @param perSecond      the planned rate per operation and account; 0 or less turns pacing off
-     * @param minSendSpacing no two calls of one operation leave closer than this (at most the plan's interval)
+     * @param limitPerSecond the provider's own limit per operation and account, in any rolling second (a planned
+     *                       rate above it raises it: whoever sets the rate knows the account's limit)
      */
-    public record Pace(double perSecond, Duration minSendSpacing) {
+    public record Pace(double perSecond, int limitPerSecond) {
         long planIntervalNanos() {
             return perSecond <= 0 ? 0 : Math.round(1_000_000_000 / perSecond);
         }
 
-        long sendIntervalNanos() {
-            return Math.min(planIntervalNanos(), Math.max(1, minSendSpacing.toNanos()));
+        int windowCalls() {
+            return Math.max(1, Math.max(limitPerSecond, (int) Math.ceil(perSecond)));
         }
     }
 
@@ -97,29 +115,42 @@ public final class RatePacer {
     }
 
     /**
-     * Takes the send guard's token for one call of {@code operation}, to be sent right now: 0 when granted, else the
-     * milliseconds until the next token (then ask again).
+     * Takes a window token for one call of {@code operation}, to be sent right now: 0 when granted (then call
+     * {@link #answered} once its answer, or its failure, came), else the milliseconds to wait before asking again.
      */
     public long tryAcquire(String operation) {
         if (planIntervalNanos == 0) {
             return 0;
         }
-        ConsumptionProbe probe = bucket(sendGuards, newSendGuard, operation, "send").tryConsumeAndReturnRemaining(1);
-        return probe.isConsumed() ? 0 : Math.max(1, toMillis(probe.getNanosToWaitForRefill()));
+        return bucket(windows, newWindow, operation, "window").tryConsume(1) ? 0 : WINDOW_POLL_MS;
+    }
+
+    /** The call that took a window token was answered (or failed): its token comes back a window later. */
+    public void answered(String operation) {
+        if (planIntervalNanos == 0) {
+            return;
+        }
+        Bucket window = bucket(windows, newWindow, operation, "window");
+        returns.schedule(() -> window.addTokens(1), WINDOW.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
      * The provider throttled a call of {@code operation} and asked to wait {@code retryAfter}: no call of that
-     * operation, from any instance on the account, is sent before it has passed, and later plans move back by it.
+     * operation from this account is planned before it has passed, and the window's free tokens are held as long.
      */
     public void backOff(String operation, Duration retryAfter) {
         if (planIntervalNanos == 0 || retryAfter.isNegative() || retryAfter.isZero()) {
             return;
         }
-        long nanos = retryAfter.toNanos();
-        // the tokens of that span, taken ahead: the buckets run into debt, and every instance waits it out
-        bucket(plans, newPlan, operation, "plan").consumeIgnoringRateLimits(ceilDiv(nanos, planIntervalNanos));
-        bucket(sendGuards, newSendGuard, operation, "send").consumeIgnoringRateLimits(ceilDiv(nanos, sendIntervalNanos));
+        // the plan's tokens of that span, taken ahead: the bucket runs into debt, and every instance waits it out
+        bucket(plans, newPlan, operation, "plan").consumeIgnoringRateLimits(
+                Math.max(1, (retryAfter.toNanos() + planIntervalNanos - 1) / planIntervalNanos));
+        // calls already at their slot: the free window tokens are held until the wait is over
+        Bucket window = bucket(windows, newWindow, operation, "window");
+        long held = window.tryConsumeAsMuchAsPossible();
+        if (held > 0) {
+            returns.schedule(() -> window.addTokens(held), retryAfter.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Planned calls per second and operation for the account; 0 when off. */
@@ -127,23 +158,23 @@ public final class RatePacer {
         return planIntervalNanos == 0 ? 0 : 1e9 / planIntervalNanos;
     }
 
+    /** Gives back the tokens still out (after their window, as usual), then stops. */
+    @Override
+    public void close() {
+        returns.shutdown(); // delayed returns still run
+        try {
+            returns.awaitTermination(WINDOW.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private Bucket bucket(Map<String, Bucket> buckets, Function<String, Bucket> factory, String operation, String kind) {
         return buckets.computeIfAbsent(operation, op -> factory.apply(account + ":" + op + ":" + kind));
     }
 
-    private static BucketConfiguration configuration(long intervalNanos) {
-        // capacity one call: two grants are at least one interval apart, so any rolling second holds the limit
-        return BucketConfiguration.builder()
-                .addLimit(limit -> limit.capacity(1).refillGreedy(1, Duration.ofNanos(Math.max(1, intervalNanos))))
-                .build();
-    }
-
     private static long toMillis(long nanos) {
         return nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
-    }
-
-    private static long ceilDiv(long a, long b) {
-        return Math.max(1, (a + b - 1) / b);
     }
 
     /** The bucket's clock is the service's clock (a wall clock, comparable between hosts). */

@@ -83,6 +83,11 @@ public final class CamsRequests {
         return waitMs > 0;
     }
 
+    /** The call that took a window token was answered, or failed: the token goes back a window later. */
+    public void answered(Exchange exchange) {
+        pacer.answered(operation(exchange).action());
+    }
+
     /** True when this call changes something each time it is sent: it is recorded before it goes out. */
     public boolean notSafeToRepeat(Exchange exchange) {
         return !operation(exchange).safeToRepeat();

@@ -73,7 +73,9 @@ class PacingAcrossInstancesIT {
         properties.put("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);
         properties.put("app.provider.alibaba.access-key-secret", AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
         for (int i = 0; i < INSTANCES; i++) {
-            apps.add(TestApp.start(new LinkedHashMap<>(properties)));
+            Map<String, String> instance = new LinkedHashMap<>(properties);
+            instance.put("camel.main.name", "waba-migrator-" + i); // one operations MBean each in this JVM
+            apps.add(TestApp.start(instance));
         }
         assertThat(apps.get(0).bean("camsPacer", RatePacer.class).perSecond())
                 .as("the default rate, per account").isLessThanOrEqualTo(AlibabaSandbox.DEFAULT_MAX_REQUESTS_PER_SECOND);

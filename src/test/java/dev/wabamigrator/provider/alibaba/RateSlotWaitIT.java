@@ -25,7 +25,7 @@ class RateSlotWaitIT {
         try (SandboxedService service = SandboxedService.start(TestDatabase.h2(), Map.of(
                 "app.scheduler.max-in-flight", "2",
                 "app.provider.alibaba.max-calls-per-second", "1",
-                "app.provider.alibaba.min-send-spacing-ms", "1000"))) {
+                "app.provider.alibaba.limit-per-second", "1"))) {
             AlibabaSandboxControl cams = AlibabaSandboxControl.of(service.app().bean("providerSandbox",
                     ProviderSandbox.class));
             String phone = start(service, "m-first", "13900005000");
