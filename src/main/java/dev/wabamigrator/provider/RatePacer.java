@@ -43,10 +43,14 @@ public final class RatePacer implements AutoCloseable {
     /** The provider counts calls over this window. */
     static final Duration WINDOW = Duration.ofSeconds(1);
     /**
-     * A window token whose call's answer never came back to its instance (the instance died) returns by refill: the
-     * whole window refills this slowly, so it recovers lost tokens without ever adding a meaningful burst.
+     * Shared buckets only: a window token whose answer never came back to its instance (the instance died) returns by
+     * refill, this slowly. The refill also adds tokens while none were lost, at most one per this period of
+     * continuous use (they go when the operation idles and the window is full again), so it is kept very slow.
+     * In memory (one instance) nothing is lost: a restart starts a new window.
      */
-    static final Duration WINDOW_RECOVERY = Duration.ofMinutes(10);
+    static final Duration SHARED_WINDOW_RECOVERY = Duration.ofHours(1);
+    /** In memory: in effect no refill (bucket4j needs one), tokens come back only from answers. */
+    static final Duration LOCAL_WINDOW_RECOVERY = Duration.ofDays(3650);
 
     private final long planIntervalNanos;
     private final int windowCalls;
@@ -61,14 +65,15 @@ public final class RatePacer implements AutoCloseable {
         return thread;
     });
 
-    private RatePacer(Pace pace, String account, Function<BucketConfiguration, Function<String, Bucket>> buckets) {
+    private RatePacer(Pace pace, String account, Duration windowRecovery,
+                      Function<BucketConfiguration, Function<String, Bucket>> buckets) {
         this.planIntervalNanos = pace.planIntervalNanos();
         this.windowCalls = pace.windowCalls();
         this.account = account == null || account.isBlank() ? "default" : account;
         this.newPlan = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(1)
                 .refillGreedy(1, Duration.ofNanos(Math.max(1, planIntervalNanos)))).build());
         this.newWindow = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(windowCalls)
-                .refillGreedy(windowCalls, WINDOW_RECOVERY)).build());
+                .refillGreedy(1, windowRecovery)).build());
     }
 
     /**
@@ -89,7 +94,7 @@ public final class RatePacer implements AutoCloseable {
     /** Buckets in this instance's memory: right for one instance (H2). */
     public static RatePacer local(Clock clock, Pace pace, String account) {
         TimeMeter meter = timeMeter(clock);
-        return new RatePacer(pace, account, configuration -> key -> Bucket.builder()
+        return new RatePacer(pace, account, LOCAL_WINDOW_RECOVERY, configuration -> key -> Bucket.builder()
                 .addLimit(configuration.getBandwidths()[0]).withCustomTimePrecision(meter).build());
     }
 
@@ -103,7 +108,7 @@ public final class RatePacer implements AutoCloseable {
                 .withTableSettings(BucketTableSettings.customSettings(TABLE, "id", "state"))
                 .withClientSideConfig(ClientSideConfig.getDefault().withClientClock(timeMeter(clock)))
                 .build(dataSource));
-        return new RatePacer(pace, account, configuration -> key -> proxies.builder().build(key, () -> configuration));
+        return new RatePacer(pace, account, SHARED_WINDOW_RECOVERY, configuration -> key -> proxies.builder().build(key, () -> configuration));
     }
 
     /** Reserves the next planned slot for one call of {@code operation}: milliseconds to wait for it. */
