@@ -24,6 +24,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.CamelContextHelper;
+import org.apache.camel.support.service.ServiceSupport;
 
 /**
  * The providers: the cams requests with their pacer and pause, the Graph API requests with their register budget and
@@ -81,7 +82,7 @@ public final class ProvidersConfiguration implements CamelConfiguration {
 
         AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
         String camsAccessKeyId = settings.get("app.provider.alibaba.access-key-id", "");
-        // cams limits each account (AccessKey): on PostgreSQL all instances share one bucket per operation there
+        // cams limits each account (AccessKey): on PostgreSQL all instances share its buckets in the database
         Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
         String camsAccount = "alibaba:" + camsAccessKeyId;
         RatePacer.Pace camsPace = new RatePacer.Pace(camsMaxCallsPerSecond, camsLimitPerSecond);
@@ -91,7 +92,7 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         registry.bind("camsPacer", camsPacer);
         // stopped with the context, so that the tokens still out go back to the shared buckets first
         try {
-            context.addService(new org.apache.camel.support.service.ServiceSupport() {
+            context.addService(new ServiceSupport() {
                 @Override
                 protected void doStop() {
                     camsPacer.close();
