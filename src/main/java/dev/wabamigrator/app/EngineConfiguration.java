@@ -67,6 +67,8 @@ public final class EngineConfiguration implements CamelConfiguration {
     private int readBackMaxAttempts;
     @PropertyInject("app.scheduler.max-in-flight")
     private int schedulerMaxInFlight;
+    @PropertyInject("app.scheduler.max-waiting-for-rate")
+    private int schedulerMaxWaitingForRate;
     @PropertyInject("app.scheduler.batch-size")
     private int schedulerBatchSize;
     @PropertyInject("app.scheduler.lease-ms")
@@ -122,7 +124,7 @@ public final class EngineConfiguration implements CamelConfiguration {
                 Duration.ofMillis(parkMaxDelayMs), parkMaxTransientAttempts, parkMaxRateLimitedAttempts,
                 readBackMaxAttempts);
         MigrationScheduler scheduler = new MigrationScheduler(store, events, flows, clock, schedulerMaxInFlight,
-                schedulerBatchSize, Duration.ofMillis(schedulerLeaseMs));
+                schedulerMaxWaitingForRate, schedulerBatchSize, Duration.ofMillis(schedulerLeaseMs));
         // a credential or signer failure holds every call to that provider; a start may bring fixed credentials
         ProviderPauses pauses = new ProviderPauses(new ProviderPauseStore(sql), clock, Duration.ofMillis(pauseRefreshMs),
                 Duration.ofMillis(pauseRecheckMs), metrics);

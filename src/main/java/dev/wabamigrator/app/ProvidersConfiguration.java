@@ -24,6 +24,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.CamelContextHelper;
+import org.apache.camel.support.service.ServiceSupport;
 
 /**
  * The providers: the cams requests with their pacer and pause, the Graph API requests with their register budget and
@@ -32,6 +33,8 @@ import org.apache.camel.support.CamelContextHelper;
 public final class ProvidersConfiguration implements CamelConfiguration {
     @PropertyInject("app.provider.alibaba.max-calls-per-second")
     private double camsMaxCallsPerSecond;
+    @PropertyInject("app.provider.alibaba.limit-per-second")
+    private int camsLimitPerSecond;
     @PropertyInject("app.provider.meta.graph-version")
     private String graphVersion;
     @PropertyInject("app.provider.meta.register-budget.window-ms")
@@ -78,10 +81,30 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
 
         AlibabaErrorClassifier camsClassifier = new AlibabaErrorClassifier();
+        String camsAccessKeyId = settings.get("app.provider.alibaba.access-key-id", "");
+        // cams limits each account (AccessKey): on PostgreSQL all instances share its buckets in the database
+        Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
+        String camsAccount = "alibaba:" + camsAccessKeyId;
+        RatePacer.Pace camsPace = new RatePacer.Pace(camsMaxCallsPerSecond, camsLimitPerSecond);
+        RatePacer camsPacer = "postgresql".equals(sql.dialect())
+                ? RatePacer.shared(clock, camsPace, camsAccount, sql.dataSource())
+                : RatePacer.local(clock, camsPace, camsAccount);
+        registry.bind("camsPacer", camsPacer);
+        // stopped with the context, so that the tokens still out go back to the shared buckets first
+        try {
+            context.addService(new ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    camsPacer.close();
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register the cams pacer's shutdown", e);
+        }
         registry.bind("camsRequests", new CamsRequests(URI.create(settings.require("app.provider.alibaba.endpoint")),
-                settings.get("app.provider.alibaba.access-key-id", ""),
+                camsAccessKeyId,
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
-                new RatePacer(clock, camsMaxCallsPerSecond), codeWait, pauses, clock));
+                camsPacer, codeWait, pauses, clock));
         registry.bind("alibabaPauseHealthCheck", new ProviderPauseHealthCheck(pauses, AlibabaErrorClassifier.PROVIDER));
         registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
 

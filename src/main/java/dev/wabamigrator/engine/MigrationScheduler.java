@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,12 +32,26 @@ public final class MigrationScheduler {
     private final int maxInFlight;
     private final int batchSize;
     private final Duration lease;
+    private final int maxWaitingForRate;
+    /** Migrations that hold a claim and work (a step, a call): counted against max-in-flight. */
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Migrations that hold a claim but only wait for a provider rate slot: not counted against max-in-flight. */
+    private final Set<String> waitingForRate = ConcurrentHashMap.newKeySet();
     /** Migrations a worker of this instance holds now: only these leases are kept alive. */
     private final Map<String, Migration> working = new ConcurrentHashMap<>();
 
     public MigrationScheduler(MigrationStore store, MigrationEvents events, FlowRegistry flows, Clock clock,
                               int maxInFlight, int batchSize, Duration lease) {
+        this(store, events, flows, clock, maxInFlight, 0, batchSize, lease);
+    }
+
+    /**
+     * @param maxWaitingForRate how many claimed migrations may wait for a provider rate slot beyond max-in-flight
+     *                          (each costs an exchange in memory and no thread)
+     */
+    public MigrationScheduler(MigrationStore store, MigrationEvents events, FlowRegistry flows, Clock clock,
+                              int maxInFlight, int maxWaitingForRate, int batchSize, Duration lease) {
+        this.maxWaitingForRate = maxWaitingForRate;
         this.store = store;
         this.events = events;
         this.flows = flows;
@@ -51,7 +66,9 @@ public final class MigrationScheduler {
      * read is set aside for a person (its own transaction, after the claim's), and the others go on.
      */
     public List<Migration> claimDue() {
-        int room = Math.min(batchSize, maxInFlight - inFlight.get());
+        int busy = inFlight.get();
+        int room = Math.min(batchSize, Math.min(maxInFlight - busy,
+                maxInFlight + maxWaitingForRate - busy - waitingForRate.size()));
         if (room <= 0) {
             return List.of();
         }
@@ -98,9 +115,28 @@ public final class MigrationScheduler {
         }
     }
 
+    /**
+     * The migration waits only for a provider rate slot: it keeps its claim (and its lease stays alive) but gives
+     * its in-flight place back, so that migrations with work to do (a code that came back) are not held behind it.
+     */
+    public void waitingForRate(Migration m) {
+        if (working.containsKey(m.getMigrationId()) && waitingForRate.add(m.getMigrationId())) {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Its rate slot came: the migration works again (it may briefly take the count above max-in-flight). */
+    public void rateSlotGranted(Migration m) {
+        if (waitingForRate.remove(m.getMigrationId())) {
+            inFlight.incrementAndGet();
+        }
+    }
+
     /** Ends a worker's turn: gives the claim back if the steps did not already (they do when they park). */
     public void release(Migration m) {
-        inFlight.decrementAndGet();
+        if (!waitingForRate.remove(m.getMigrationId())) {
+            inFlight.decrementAndGet();
+        }
         working.remove(m.getMigrationId()); // from now on its lease runs out by itself, even if the update below fails
         if (m.getClaimToken() != null && !m.isClaimLost()) {
             store.releaseClaim(m.getMigrationId(), m.getClaimToken());
@@ -127,8 +163,14 @@ public final class MigrationScheduler {
         LOG.debug("extended {} claims", ids.size());
     }
 
+    /** Migrations held by this instance's workers, waiting for a rate slot or not. */
     public int inFlight() {
-        return inFlight.get();
+        return inFlight.get() + waitingForRate.size();
+    }
+
+    /** Of those, the ones that only wait for a provider rate slot. */
+    public int waitingForRate() {
+        return waitingForRate.size();
     }
 
     public String instanceId() {

@@ -47,6 +47,11 @@ public final class Sql {
         this.dialect = detectDialect(dataSource);
     }
 
+    /** The pool, for libraries that run their own statements on the shared database (the rate buckets). */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
     /** {@code postgresql} or {@code h2}. */
     public String dialect() {
         return dialect;

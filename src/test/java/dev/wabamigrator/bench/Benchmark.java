@@ -245,21 +245,32 @@ public final class Benchmark {
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
     }
 
-    /** Against the sandbox holding cams's 10 QPS per operation, with the product's own pacing. */
+    /**
+     * Against the sandbox holding cams's 10 QPS per operation, with the product's own pacing. With --instances K,
+     * K instances of the service in this JVM share one PostgreSQL schema, one AccessKey, one sandbox and one broker.
+     */
     private void ride() throws Exception {
         int n = o.n(1000);
+        int instances = o.instances;
+        boolean postgres = !System.getenv().getOrDefault("DB_URL", "").isEmpty();
+        if (instances > 1 && !postgres) {
+            throw new IllegalArgumentException("--instances " + instances + " shares one database: set DB_URL to a "
+                    + "PostgreSQL (H2 is for one instance)");
+        }
         int limit = AlibabaSandbox.DEFAULT_MAX_REQUESTS_PER_SECOND;
         double floorSeconds = n / (double) limit;
         OUT.printf(Locale.ROOT, "%n== ride: %d ALIBABA_CHATAPP migrations (%s) against the sandbox's %d requests per "
-                        + "operation per second; floor = N / %d s = %.1f s per operation, pipelined; %s%n", n,
-                o.codeFlow ? "code flow" : "verified", limit, limit, floorSeconds, appConfig());
+                        + "operation per second; floor = N / %d s = %.1f s per operation, pipelined; %d instance%s; %s%n",
+                n, o.codeFlow ? "code flow" : "verified", limit, limit, floorSeconds, instances,
+                instances == 1 ? "" : "s in this JVM on one database, one AccessKey, one sandbox", appConfig());
         OUT.printf("%-10s %9s %9s %9s %10s %10s %s%n", "run", "time s", "floor s", "vs floor", "throttled", "calls",
                 "calls/s per operation");
         List<double[]> rows = new ArrayList<>();
         for (int r = 1; r <= o.runs; r++) {
-            try (AppRun app = startApp(o.latencyMs(0), limit, -1)) {
+            try (RideCluster app = instances == 1 ? RideCluster.of(startApp(o.latencyMs(0), limit, -1))
+                    : startCluster(instances, o.latencyMs(0), limit)) {
                 List<String> phones = Floor.phones(n, o.codeFlow, app.run);
-                try (Driver driver = new Driver(brokers, app.commandsTopic, app.eventsTopic, app::code)) {
+                try (Driver driver = new Driver(brokers, app.commandsTopic, app.eventsTopic, app.codes)) {
                     long t0 = System.nanoTime();
                     driver.start(phones, "r" + app.run, n, false);
                     boolean done = driver.awaitEnded(Duration.ofSeconds((long) (floorSeconds * 4 + 120)));
@@ -295,7 +306,84 @@ public final class Benchmark {
             double[] th = rows.stream().mapToDouble(x -> x[3]).sorted().toArray();
             OUT.printf(Locale.ROOT, "%-10s %9.1f %9.1f %+8.1f%% %10.0f%n", "median", percentile(t, 50), floorSeconds,
                     (percentile(t, 50) / floorSeconds - 1) * 100, percentile(th, 50));
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("vs_floor", percentile(t, 50) / floorSeconds);
+            figures.put("throttled", Math.round(percentile(th, 50)));
+            result("ride", instances, figures);
         }
+    }
+
+    /** What ride reads from the service (one instance, or several sharing one sandbox). */
+    private record RideCluster(int run, String commandsTopic, String eventsTopic, AlibabaSandboxControl cams,
+                               java.util.function.Function<String, String> codes, AutoCloseable closer)
+            implements AutoCloseable {
+        static RideCluster of(AppRun app) {
+            return new RideCluster(app.run, app.commandsTopic, app.eventsTopic, app.cams, app::code, app);
+        }
+
+        @Override
+        public void close() throws Exception {
+            closer.close();
+        }
+    }
+
+    /**
+     * K instances of the service in this JVM (each its own Camel context, pools and consumers, as separate
+     * processes would have) on one fresh PostgreSQL schema, one topic pair and consumer group, one AccessKey, and
+     * one sandbox outside them that enforces the limit for all.
+     */
+    private RideCluster startCluster(int instances, long latencyMs, int limit) throws Exception {
+        int run = ++runCounter;
+        Db db = Db.fresh(o, run);
+        String suffix = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        ProviderSandbox sandbox = new ProviderSandbox(0);
+        AlibabaSandbox cams = AlibabaSandbox.builder().maxRequestsPerSecond(limit).latency(Duration.ofMillis(latencyMs))
+                .build().mountOn(sandbox);
+        sandbox.start();
+        List<Main> mains = new ArrayList<>();
+        List<Path> dataDirs = new ArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            Path dataDir = Files.createTempDirectory("waba-bench-");
+            dataDirs.add(dataDir);
+            Map<String, String> p = new LinkedHashMap<>();
+            p.put("camel.main.name", "waba-migrator-" + i);
+            p.put("app.kafka.brokers", brokers);
+            p.put("app.kafka.topic.commands", "waba.migration.commands.v1." + suffix);
+            p.put("app.kafka.topic.events", "waba.migration.events.v1." + suffix);
+            p.put("app.kafka.topic.commands-dlq", "waba.migration.commands.dlq.v1." + suffix);
+            p.put("app.kafka.consumer-group", "waba-migrator-" + suffix);
+            p.put("app.db.url", db.url);
+            p.put("app.db.user", db.user);
+            p.put("app.db.password", db.password);
+            p.put("app.data-dir", dataDir.toString());
+            p.put("app.secrets.key", "benchmark-secrets-key");
+            p.put("app.jolokia.enabled", "false");
+            p.put("app.cli.enabled", "false");
+            p.put("app.management.port", String.valueOf(freePort()));
+            p.put("app.sandbox.enabled", "false");
+            p.put("app.provider.alibaba.endpoint", cams.camsEndpoint());
+            p.put("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);
+            p.put("app.provider.alibaba.access-key-secret", AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
+            p.putAll(o.set);
+            Main main = Application.create();
+            p.forEach(main::addOverrideProperty);
+            main.start();
+            mains.add(main);
+        }
+        AutoCloseable closer = () -> {
+            for (Main main : mains) {
+                main.stop();
+            }
+            sandbox.close();
+            db.drop();
+            for (Path dir : dataDirs) {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        };
+        return new RideCluster(run, "waba.migration.commands.v1." + suffix, "waba.migration.events.v1." + suffix,
+                AlibabaSandboxControl.of(sandbox), phone -> cams.code(phone).orElse(null), closer);
     }
 
     // ---- one product run, one floor run ------------------------------------------------------------------------
@@ -690,7 +778,7 @@ public final class Benchmark {
     }
 
     /** Command line: --scenario a,b --n N --runs R --flow code|verified --latency-ms L --window W --warmup N
-     *  --no-floor --old-floor --h2-mem --set key=value (any application property, repeatable). */
+     *  --no-floor --old-floor --h2-mem --instances K (ride) --set key=value (any application property, repeatable). */
     static final class Options {
         List<String> scenarios = List.of("throughput");
         int n;
@@ -702,6 +790,7 @@ public final class Benchmark {
         boolean noFloor;
         boolean oldFloor;
         boolean h2Memory;
+        int instances = 1;
         Map<String, String> set = new LinkedHashMap<>();
 
         static Options parse(String[] args) {
@@ -719,6 +808,7 @@ public final class Benchmark {
                     case "--no-floor" -> o.noFloor = true;
                     case "--old-floor" -> o.oldFloor = true;
                     case "--h2-mem" -> o.h2Memory = true;
+                    case "--instances" -> o.instances = Integer.parseInt(args[++i]);
                     case "--set" -> {
                         String kv = args[++i];
                         int eq = kv.indexOf('=');

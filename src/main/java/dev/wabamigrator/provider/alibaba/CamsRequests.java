@@ -11,6 +11,7 @@ import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier.CamsResult;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -21,12 +22,17 @@ import org.apache.camel.component.http.HttpMethods;
 /**
  * What the route segment {@code alibaba-cams-call} (bean {@code camsRequests}) needs around the one cams call it
  * sends; this class sends nothing itself: the operation's parameters from the migration, V3-signed headers (fresh
- * date and nonce on every attempt), pacing to the per-operation limit, and the classification of the answer.
+ * date and nonce on every attempt), pacing to the per-operation limit of the account (a planned slot, then a window
+ * token right before the send, given back after the answer), and the classification of the answer; a throttle holds
+ * every call of its operation.
  * Transient failures are thrown, so the step's error handler repeats the whole call.
  */
 public final class CamsRequests {
     public static final String OPERATION_HEADER = "camsOperation";
     public static final String RESPONSE_PROPERTY = "camsResponse";
+    public static final String SLOT_WAIT_PROPERTY = "camsSlotWaitMs";
+    /** How long the whole operation backs off after a throttle that named no wait (no x-acs-retry-after). */
+    static final Duration DEFAULT_THROTTLE_BACK_OFF = Duration.ofSeconds(1);
 
     /**
      * Transient answers that say the call was not processed: the API gateway checks the signature's date and nonce
@@ -65,9 +71,24 @@ public final class CamsRequests {
         pauses.requireNotPaused(AlibabaErrorClassifier.PROVIDER);
     }
 
-    /** Reserves the operation's next rate slot: milliseconds to wait before sending. */
+    /** Reserves the account's next planned slot for the operation: milliseconds to wait for it. */
     public long pace(Exchange exchange) {
         return pacer.reserve(operation(exchange).action());
+    }
+
+    /**
+     * Asks for one of the account's window tokens, to send now. True when refused: the milliseconds to wait before
+     * asking again are then in the exchange property {@value #SLOT_WAIT_PROPERTY}.
+     */
+    public boolean slotRefused(Exchange exchange) {
+        long waitMs = pacer.tryAcquire(operation(exchange).action());
+        exchange.setProperty(SLOT_WAIT_PROPERTY, waitMs);
+        return waitMs > 0;
+    }
+
+    /** The call that took a window token was answered, or failed: the token goes back a window later. */
+    public void answered(Exchange exchange) {
+        pacer.answered(operation(exchange).action());
     }
 
     /** True when this call changes something each time it is sent: it is recorded before it goes out. */
@@ -124,6 +145,11 @@ public final class CamsRequests {
             }
             exchange.setProperty(REJECTED_PROPERTY, error.code());
             throw new TransientProviderException(error); // re-signed with a fresh date and nonce
+        }
+        if (error.errorClass() == ErrorClass.RATE_LIMITED) {
+            // cams counts per account and operation: every call of the operation waits, not only this one
+            pacer.backOff(operation(exchange).action(),
+                    error.retryAfter() != null ? error.retryAfter() : DEFAULT_THROTTLE_BACK_OFF);
         }
         if (error.errorClass() == ErrorClass.TRANSIENT) {
             throw new CallOutcomeUnknownException(error); // may have taken effect: read back first when not safe to repeat
