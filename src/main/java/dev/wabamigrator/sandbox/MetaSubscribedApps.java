@@ -50,7 +50,10 @@ final class MetaSubscribedApps {
         }
         ObjectNode out = obj();
         ArrayNode data = out.putArray("data");
-        if (w.subscribed) {
+        // a BSP's own WABA has its app subscribed, unless a control took that away (preflight's missing subscription)
+        boolean subscribed = w.subscribed || (w.kind == WabaKind.BSP && !w.explicitlySubscribed
+                && state.facts.hasSubscription(wabaId));
+        if (subscribed) {
             String appId = state.config.appId();
             data.addObject().putObject("whatsapp_business_api_data").put("id", appId)
                     .put("name", "Sandbox App").put("link", "https://www.facebook.com/games/?app_id=" + appId);

@@ -92,7 +92,7 @@ class MetaMpsFlowIT {
 
         JsonNode completed = events.awaitType("m-mps-happy", "waba.migration.completed");
 
-        assertThat(succeededSteps("m-mps-happy")).containsExactly("tag-intent", "await-acceptance",
+        assertThat(succeededSteps("m-mps-happy")).containsExactly("preflight", "tag-intent", "await-acceptance",
                 "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number", "register");
         assertThat(events.forMigration("m-mps-happy")).filteredOn(e -> e.path("type").asText().endsWith("awaiting-input"))
                 .singleElement().satisfies(e -> {
@@ -222,7 +222,7 @@ class MetaMpsFlowIT {
         events.awaitType("m-mps-token", "waba.migration.completed");
 
         assertThat(meta.calls(Ops.TOKEN, "7710000001080000")).isEqualTo(2);
-        assertThat(succeededSteps("m-mps-token")).containsExactly("tag-intent", "await-acceptance",
+        assertThat(succeededSteps("m-mps-token")).containsExactly("preflight", "tag-intent", "await-acceptance",
                 "fetch-business-token", "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number",
                 "register");
     }
