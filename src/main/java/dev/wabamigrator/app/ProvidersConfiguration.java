@@ -102,6 +102,6 @@ public final class ProvidersConfiguration implements CamelConfiguration {
                 Duration.ofMillis(acceptanceInitialIntervalMs), acceptanceBackoffMultiplier,
                 Duration.ofMillis(acceptanceMaxIntervalMs), Duration.ofMillis(acceptanceDeadlineMs)),
                 new MetaSteps.ReadBack(readBackMaxSendsInDoubt, readBackPending, readBackMaxPages)));
-        registry.bind("metaPreflight", new MetaPreflight());
+        registry.bind("metaPreflight", new MetaPreflight(retryPolicy));
     }
 }

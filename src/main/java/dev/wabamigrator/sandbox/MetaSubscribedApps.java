@@ -50,8 +50,9 @@ final class MetaSubscribedApps {
         }
         ObjectNode out = obj();
         ArrayNode data = out.putArray("data");
-        // a BSP's own WABA has its app subscribed, unless a control took that away (preflight's missing subscription)
-        boolean subscribed = w.subscribed || (w.kind == WabaKind.BSP && !w.explicitlySubscribed
+        // only an intent's new destination starts without an app (as migrate sees it), unless a control took the app
+        // away from another WABA (preflight's missing subscription)
+        boolean subscribed = w.subscribed || (w.kind != WabaKind.INTENT_DESTINATION && !w.explicitlySubscribed
                 && state.facts.hasSubscription(wabaId));
         if (subscribed) {
             String appId = state.config.appId();

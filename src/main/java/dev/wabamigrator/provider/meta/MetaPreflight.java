@@ -3,7 +3,11 @@ package dev.wabamigrator.provider.meta;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.engine.ErrorClass;
 import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.Preflight.Check;
+import dev.wabamigrator.engine.Preflight.Status;
 import dev.wabamigrator.engine.ProviderError;
+import dev.wabamigrator.engine.RetryPolicy;
+import dev.wabamigrator.engine.StepOutcomeException;
 import dev.wabamigrator.engine.StepOutcome;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +21,7 @@ import org.apache.camel.Exchange;
  * {@code meta-preflight}): Meta's preconditions for moving a number, read with GET calls only, all of them, and
  * reported at once. Field names and their sources are in docs/meta-flows.md, "Preflight".
  *
- * <p>A check is {@link Status#PASSED}, {@link Status#FAILED} or {@link Status#UNKNOWN} (it could not be read: a failed
+ * <p>A check ({@link dev.wabamigrator.engine.Preflight}) is {@link Status#PASSED}, {@link Status#FAILED} or {@link Status#UNKNOWN} (it could not be read: a failed
  * read, a field Graph did not return, a value Meta does not document). Only FAILED checks stop the migration: a
  * person is asked ({@code HUMAN_ACTION}) with every failed check and what to do; {@code ResumeMigration} runs the
  * checks again. UNKNOWN checks never pass silently: they are named in that reason as "confirm", and in the
@@ -52,24 +56,28 @@ public final class MetaPreflight {
 
     private static final Set<String> NO_PENDING_NAME = Set.of("NONE", "APPROVED", "DECLINED", "EXPIRED");
 
-    /** A check's result. */
-    public enum Status { PASSED, FAILED, UNKNOWN }
+    private final RetryPolicy retryPolicy;
 
-    /** One check: its name, result, what was read, and what a person does about it (null when nothing). */
-    public record Check(String name, Status status, String detail, String action) {
+    public MetaPreflight(RetryPolicy retryPolicy) {
+        this.retryPolicy = retryPolicy;
     }
 
-    /** What one preflight run found. {@code subscribeAllowed}: the run may fix a missing subscription. */
+    /**
+     * What one preflight run found. {@code step}: the migration's step, which may fix a missing subscription, and
+     * whose reads that Graph throttled or failed wait and run again (a {@code CheckMigration} reports them UNKNOWN).
+     */
     public static final class Report {
         private final Map<String, Check> checks = new LinkedHashMap<>();
+        private final Migration migration;
         private final boolean readsSource;
         private final boolean readsDestination;
-        private final boolean subscribeAllowed;
+        private final boolean step;
 
-        Report(boolean readsSource, boolean readsDestination, boolean subscribeAllowed) {
+        Report(Migration migration, boolean readsSource, boolean readsDestination, boolean step) {
+            this.migration = migration;
             this.readsSource = readsSource;
             this.readsDestination = readsDestination;
-            this.subscribeAllowed = subscribeAllowed;
+            this.step = step;
         }
 
         void put(String name, Status status, String detail, String action) {
@@ -98,13 +106,13 @@ public final class MetaPreflight {
      * the app; Meta asks the customer for a payment method on acceptance). META_CLASSIC reads the destination, and
      * the source and the number when the command names {@code meta.sourceWabaId}.
      *
-     * @param fix whether a missing subscription may be fixed (a migration: yes; {@code CheckMigration}: no)
+     * @param step true for the migration's step (it may fix a missing subscription), false for {@code CheckMigration}
      */
-    public Report begin(Migration m, boolean fix) {
+    public Report begin(Migration m, boolean step) {
         boolean mps = "META_MPS".equals(m.getFlow());
         boolean source = m.param("meta.sourceWabaId") != null;
         boolean destination = !mps && GraphRequests.destinationWaba(m) != null;
-        Report r = new Report(source, destination, fix);
+        Report r = new Report(m, source, destination, step);
         String noSource = "not read: the command names no meta.sourceWabaId";
         String sourceAction = source ? null : "confirm in the source WhatsApp Manager, or give meta.sourceWabaId";
         r.put(SOURCE_VERIFICATION, Status.UNKNOWN, noSource, sourceAction);
@@ -141,18 +149,20 @@ public final class MetaPreflight {
     /** Subscribe now: the subscription is missing, the fix is allowed, and nothing else failed. */
     public boolean subscribeNow(Exchange exchange) {
         Report r = report(exchange);
-        return r.subscribeAllowed && r.status(SUBSCRIPTION) == Status.FAILED && r.with(Status.FAILED).size() == 1;
+        return r.step && r.status(SUBSCRIPTION) == Status.FAILED && r.with(Status.FAILED).size() == 1;
     }
 
     // ---- reading the answers ------------------------------------------------------------------------------
 
     /** {@code GET /{sourceWabaId}}: business verification and the WABA's review. */
     public void sourceWabaRead(Report r, GraphResult answer) {
+        stopUnlessUnreadable(r, answer);
         wabaRead(r, answer, "source", SOURCE_VERIFICATION, SOURCE_REVIEW);
     }
 
     /** {@code GET /{destinationWabaId}}: business verification, review, and a payment method. */
     public void destinationWabaRead(Report r, GraphResult answer) {
+        stopUnlessUnreadable(r, answer);
         wabaRead(r, answer, "destination", DESTINATION_VERIFICATION, DESTINATION_REVIEW);
         if (!answer.success()) {
             r.put(PAYMENT_METHOD, Status.UNKNOWN, unreadable(answer), "confirm a payment method on the destination");
@@ -166,13 +176,14 @@ public final class MetaPreflight {
 
     /** {@code GET /{destinationWabaId}/subscribed_apps}: at least one app. */
     public void subscriptionRead(Report r, GraphResult answer) {
+        stopUnlessUnreadable(r, answer);
         if (!answer.success()) {
             r.put(SUBSCRIPTION, Status.UNKNOWN, unreadable(answer), "confirm an app is subscribed to the destination");
         } else if (answer.body().path("data").size() > 0) {
             r.put(SUBSCRIPTION, Status.PASSED, answer.body().path("data").size() + " app(s) subscribed", null);
         } else {
             r.put(SUBSCRIPTION, Status.FAILED, "no app subscribed to the destination WABA's webhooks",
-                    r.subscribeAllowed ? "the migration subscribes the app itself once the other checks pass"
+                    r.step ? "the migration subscribes the app itself once the other checks pass"
                             : "POST /{destinationWabaId}/subscribed_apps (a migration's preflight does it itself)");
         }
     }
@@ -189,6 +200,7 @@ public final class MetaPreflight {
 
     /** {@code GET /{sourceWabaId}/phone_numbers} (the page that lists the number, or the last one read). */
     public void numberRead(Migration m, Report r, GraphResult answer) {
+        stopUnlessUnreadable(r, answer);
         List<String> checks = List.of(DISPLAY_NAME, TEST_NUMBER, BUSINESS_APP);
         if (!answer.success()) {
             checks.forEach(c -> r.put(c, Status.UNKNOWN, unreadable(answer), "confirm in WhatsApp Manager"));
@@ -239,6 +251,23 @@ public final class MetaPreflight {
         } else {
             r.put(BUSINESS_APP, Status.UNKNOWN, "platform_type " + platform, "confirm it is a Cloud API number");
         }
+    }
+
+    /** {@code CheckMigration}: a read that failed outright leaves the checks it serves UNKNOWN. */
+    public void notRead(Report r, Exception failure, String read) {
+        String detail = "not read (" + failure.getClass().getSimpleName() + ")";
+        List<String> checks = switch (read) {
+            case "source-waba" -> List.of(SOURCE_VERIFICATION, SOURCE_REVIEW);
+            case "source-numbers" -> List.of(DISPLAY_NAME, TEST_NUMBER, BUSINESS_APP);
+            case "destination-waba" -> List.of(DESTINATION_VERIFICATION, DESTINATION_REVIEW, PAYMENT_METHOD);
+            default -> List.of(SUBSCRIPTION);
+        };
+        checks.forEach(c -> r.put(c, Status.UNKNOWN, detail, "check again later, or confirm in WhatsApp Manager"));
+    }
+
+    /** The run's checks, in their order. */
+    public List<Check> checks(Report r) {
+        return r.checks();
     }
 
     // ---- the outcome --------------------------------------------------------------------------------------
@@ -296,6 +325,29 @@ public final class MetaPreflight {
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------
+
+    /**
+     * In the migration's step, a read that Graph throttled, that failed on the token, or that used up its tries is
+     * not a check result: the step waits or asks a person, as any step does. A refusal to read (a field or object
+     * this token may not see: 3, 10, 200-299, or a permanent error) leaves the checks it serves UNKNOWN.
+     */
+    private void stopUnlessUnreadable(Report r, GraphResult answer) {
+        if (r.step && !answer.success() && !refusedToRead(answer.error())) {
+            throw new StepOutcomeException(retryPolicy.outcomeFor(answer.error(), r.migration));
+        }
+    }
+
+    private static boolean refusedToRead(ProviderError e) {
+        if (e.errorClass() == ErrorClass.PERMANENT) {
+            return true;
+        }
+        String head = e.code().split("/", 2)[0];
+        if (!head.matches("\\d{1,9}")) {
+            return false;
+        }
+        int code = Integer.parseInt(head);
+        return code == 3 || code == 10 || (code >= 200 && code <= 299);
+    }
 
     private static void wabaRead(Report r, GraphResult answer, String side, String verification, String review) {
         if (!answer.success()) {
