@@ -7,9 +7,11 @@ import java.util.List;
 /**
  * ALIBABA_CHATAPP's preflight, for {@code CheckMigration}: cams documents the same preconditions as Meta (two-step
  * verification off, business verification approved, WABA review Approved; provider-apis.md §1, "Prerequisites"), but
- * offers no read of them before {@code CreateChatappMigrationInitiate}, which is a write: the number is at another
- * BSP, and {@code GetPhoneNumberVerificationStatus} needs the migration's {@code Data.Id}. So each is named, UNKNOWN,
- * for a person to confirm; the flow has no preflight step (it would only repeat these words).
+ * offers no read of them. Its read-only {@code GetPhoneNumberVerificationStatus} (CustSpaceId, PhoneNumber) tells only
+ * whether the number's ownership was verified for the migration (the flow's check-verification step uses it to skip
+ * the code), and its answer for a number not yet initiated is not documented; {@code QueryChatappPhoneNumbers} lists
+ * the space's own numbers, not one still at another BSP. So each precondition is named, UNKNOWN, for a person to
+ * confirm; the flow has no preflight step (it would only repeat these words).
  */
 public final class AlibabaPreflight {
 
@@ -17,7 +19,7 @@ public final class AlibabaPreflight {
     }
 
     public static List<Check> checks() {
-        String unread = "not read: cams has no read-only operation for it before CreateChatappMigrationInitiate";
+        String unread = "not read: cams has no read-only operation for it";
         return List.of(
                 new Check("business-verification", Status.UNKNOWN, unread,
                         "confirm the business is verified in Meta Business Suite"),
