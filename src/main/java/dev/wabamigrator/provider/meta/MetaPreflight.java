@@ -324,7 +324,7 @@ public final class MetaPreflight {
         return text + tail;
     }
 
-    // ---- helpers ------------------------------------------------------------------------------------------
+    // ---- shared ---------------------------------------------------------------------------------------------
 
     /**
      * In the migration's step, a read that Graph throttled, that failed on the token, or that used up its tries is
