@@ -7,8 +7,8 @@ import dev.wabamigrator.engine.Preflight.Check;
 import dev.wabamigrator.engine.Preflight.Status;
 import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.engine.RetryPolicy;
-import dev.wabamigrator.engine.StepOutcomeException;
 import dev.wabamigrator.engine.StepOutcome;
+import dev.wabamigrator.engine.StepOutcomeException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,16 +21,18 @@ import org.apache.camel.Exchange;
  * {@code meta-preflight}): Meta's preconditions for moving a number, read with GET calls only, all of them, and
  * reported at once. Field names and their sources are in docs/meta-flows.md, "Preflight".
  *
- * <p>A check ({@link dev.wabamigrator.engine.Preflight}) is {@link Status#PASSED}, {@link Status#FAILED} or {@link Status#UNKNOWN} (it could not be read: a failed
- * read, a field Graph did not return, a value Meta does not document). Only FAILED checks stop the migration: a
+ * <p>A check ({@link dev.wabamigrator.engine.Preflight}) is {@link Status#PASSED}, {@link Status#FAILED} or
+ * {@link Status#UNKNOWN} (it could not be read: a refused read, a field Graph did not return, a value Meta does not
+ * document). Only FAILED checks stop the migration: a
  * person is asked ({@code HUMAN_ACTION}) with every failed check and what to do; {@code ResumeMigration} runs the
  * checks again. UNKNOWN checks never pass silently: they are named in that reason as "confirm", and in the
  * {@code preflight.checked} event. Two-step verification cannot be read by any API, so it is always UNKNOWN and the
  * customer's to confirm; it does not block by itself (the later steps ask a person if Meta refuses for it).
  *
  * <p>The one write: when no app is subscribed to the destination WABA's webhooks and every other check passed,
- * {@code POST /{destinationWabaId}/subscribed_apps} once (Meta answers {@code success} again for an app already
- * subscribed). A preflight that finds anything else wrong makes no write at all.
+ * {@code POST /{destinationWabaId}/subscribed_apps} once, the call subscribe-webhooks and the 2388103 auto-fix make
+ * too (a subscription is there or not: sending it again changes nothing; docs/meta-flows.md). A preflight that finds
+ * anything else wrong makes no write at all.
  */
 public final class MetaPreflight {
     /** Exchange property holding the run's {@link Report}. */
