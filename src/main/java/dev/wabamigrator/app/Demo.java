@@ -32,13 +32,22 @@ final class Demo {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LIMIT = Duration.ofMinutes(3);
 
-    /** One sample migration: its flow, number, what it shows, and how the "customer" behaves. */
-    private record Sample(String id, String flow, String cc, String number, String shows, boolean wrongCodeFirst) {
+    /**
+     * One sample migration: its flow, number, what it shows, and how the "customer" behaves.
+     *
+     * @param pendingName the number has a display name change pending: preflight stops it until Meta approves it
+     */
+    private record Sample(String id, String flow, String cc, String number, String shows, boolean wrongCodeFirst,
+                          boolean pendingName) {
+        Sample(String id, String flow, String cc, String number, String shows, boolean wrongCodeFirst) {
+            this(id, flow, cc, number, shows, wrongCodeFirst, false);
+        }
+
         String phone() {
             return cc + number;
         }
 
-        /** Each MPS sample in a source WABA of its own: the sandbox scripts outcomes per WABA too. */
+        /** Each MPS (and preflight) sample in a source WABA of its own: the sandbox scripts outcomes per WABA too. */
         String sourceWaba() {
             return "9" + number.substring(number.length() - 4);
         }
@@ -60,7 +69,10 @@ final class Demo {
             new Sample("mps-2fa", "META_MPS", "1", "6505551006",
                     "two-step verification still on: parked for a person, resumed once it is off", false),
             new Sample("classic", "META_CLASSIC", "55", "11987654321",
-                    "WABA to WABA: migrate, code by SMS, verify, register", false));
+                    "WABA to WABA: migrate, code by SMS, verify, register", false),
+            new Sample("preflight", "META_CLASSIC", "55", "11987650777",
+                    "preflight finds a display name change pending: parked for a person, resumed once approved",
+                    false, true));
 
     private final PrintStream out;
     private final long started = System.nanoTime();
@@ -110,8 +122,11 @@ final class Demo {
              KafkaConsumer<String, String> consumer = new KafkaConsumer<>(clientProperties(brokers, false))) {
             consumer.subscribe(List.of(eventsTopic));
             for (Sample sample : SAMPLES) {
-                if (sample.flow().equals("META_MPS")) {
+                if (sample.flow().equals("META_MPS") || sample.pendingName()) {
                     meta.addSourceNumber(sample.sourceWaba(), sample.cc(), sample.number(), "Acme");
+                }
+                if (sample.pendingName()) {
+                    meta.setNumberFacts(sample.phone(), null, "PENDING_REVIEW", null, null);
                 }
                 send(producer, commandsTopic, sample.phone(), startCommand(sample));
             }
@@ -156,6 +171,11 @@ final class Demo {
             out.printf("%8s  %-24s customer submits code %s%s%n", "", id, sent, sent.equals(code) ? "" : " (wrong)");
             send(producer, topic, sample.phone(), Map.of("commandId", "code-" + id + "-" + sent,
                     "type", "SubmitVerificationCode", "migrationId", id, "code", sent));
+        } else if ("HUMAN_ACTION".equals(awaiting) && sample.pendingName()) {
+            out.printf("%8s  %-24s Meta approves the new display name; operator resumes%n", "", id);
+            meta.setNumberFacts(sample.phone(), null, "APPROVED", null, null);
+            send(producer, topic, sample.phone(), Map.of("commandId", "resume-" + id, "type", "ResumeMigration",
+                    "migrationId", id));
         } else if ("HUMAN_ACTION".equals(awaiting) && sample.flow().equals("META_MPS")) {
             out.printf("%8s  %-24s the old provider turns two-step verification off; operator resumes%n", "", id);
             meta.disableTwoStep(sample.phone());
@@ -180,8 +200,15 @@ final class Demo {
                     Map.of("custSpaceId", "cams-demo", "verifyMethod", "sms", "locale", "en_US"));
             case "META_MPS" -> command.put("meta", Map.of("sourceWabaId", sample.sourceWaba(), "businessPortfolioId", "222",
                     "displayPhoneNumber", "+" + sample.phone(), "verifiedName", "Acme", "pin", "123456"));
-            default -> command.put("meta", Map.of("destinationWabaId", "333", "displayPhoneNumber", "+" + sample.phone(),
-                    "verifiedName", "Acme BR", "codeMethod", "SMS", "language", "pt_BR", "pin", "654321"));
+            default -> {
+                Map<String, Object> meta = new LinkedHashMap<>(Map.of("destinationWabaId", "333",
+                        "displayPhoneNumber", "+" + sample.phone(), "verifiedName", "Acme BR", "codeMethod", "SMS",
+                        "language", "pt_BR", "pin", "654321"));
+                if (sample.pendingName()) {
+                    meta.put("sourceWabaId", sample.sourceWaba()); // preflight reads the number in its source WABA
+                }
+                command.put("meta", meta);
+            }
         }
         return command;
     }

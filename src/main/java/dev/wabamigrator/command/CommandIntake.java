@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.engine.FlowDefinition;
 import dev.wabamigrator.engine.FlowRegistry;
+import dev.wabamigrator.engine.Migration;
 import dev.wabamigrator.engine.MigrationCommands;
+import dev.wabamigrator.engine.Preflight;
 import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.event.OutboxEvent;
@@ -88,13 +90,18 @@ public final class CommandIntake {
             if (type == null || !schemas.isKnownCommandType(type)) {
                 throw new CommandRejection(CommandRejection.UNKNOWN_COMMAND_TYPE, "unknown command type "
                         + (type == null ? "(missing)" : "'" + Bounds.echo(type) + "'")
-                        + "; expected StartMigration, SubmitVerificationCode, ResendVerificationCode, CancelMigration or ResumeMigration");
+                        + "; expected StartMigration, SubmitVerificationCode, ResendVerificationCode, CancelMigration, "
+                        + "ResumeMigration or CheckMigration");
             }
             List<String> violations = new ArrayList<>(schemas.validateCommand(type, command));
             violations.addAll(Bounds.unstorableText(command));
             if (!violations.isEmpty()) {
                 throw new CommandRejection(CommandRejection.SCHEMA_VIOLATION,
                         type + " does not match its schema: " + String.join("; ", Bounds.violations(violations)), violations);
+            }
+            if ("CheckMigration".equals(type)) {
+                requireFlow(command.get("flow").asText());
+                return IntakeResult.check(commandId, (ObjectNode) command); // recorded once its checks are read
             }
             String appliedTo = applyStorable(type, commandId, (ObjectNode) command);
             LOG.info("command {} {} applied to migration {}", commandId, type, appliedTo);
@@ -156,10 +163,49 @@ public final class CommandIntake {
     }
 
     private String start(String commandId, ObjectNode command) throws CommandRejection {
-        String flowName = command.get("flow").asText();
-        FlowDefinition flow = flows.find(flowName).orElseThrow(() -> new CommandRejection(CommandRejection.UNKNOWN_FLOW,
+        return commands.start(commandId, command, requireFlow(command.get("flow").asText()));
+    }
+
+    private FlowDefinition requireFlow(String flowName) throws CommandRejection {
+        return flows.find(flowName).orElseThrow(() -> new CommandRejection(CommandRejection.UNKNOWN_FLOW,
                 "flow " + flowName + " is not available; this instance runs " + flows.names()));
-        return commands.start(commandId, command, flow);
+    }
+
+    // ---- CheckMigration ---------------------------------------------------------------------------------------
+
+    /** What a CheckMigration's checks read with: a migration never stored nor run, without the command's PIN. */
+    public Migration checkTarget(IntakeResult check) {
+        ObjectNode command = check.getCommand();
+        ObjectNode params = command.deepCopy();
+        params.remove("type");
+        return Migration.forCheck(check.getCommandId(), command.get("flow").asText(),
+                command.get("phoneNumber").get("countryCode").asText(), command.get("phoneNumber").get("number").asText(),
+                params, clock);
+    }
+
+    /**
+     * Records a CheckMigration with its {@code preflight.checked} event, in one transaction. Until then its offset is
+     * not committed: a crash before this line runs the (read-only) checks again, and a repeated commandId records
+     * nothing new.
+     */
+    public IntakeResult checked(IntakeResult check, List<Preflight.Check> checks) {
+        String commandId = check.getCommandId();
+        ObjectNode command = check.getCommand();
+        Instant now = clock.instant();
+        OutboxEvent event = events.preflightChecked(commandId, command.get("flow").asText(),
+                command.get("phoneNumber").get("countryCode").asText(), command.get("phoneNumber").get("number").asText(),
+                checks, now);
+        try {
+            store.saveCheck(new MigrationStore.ProcessedCommand(commandId, "CheckMigration", null), event, now);
+        } catch (Sql.SqlFailure e) {
+            if (!e.isConstraintViolation() || !isProcessed(commandId)) {
+                throw e;
+            }
+            return IntakeResult.recorded("DUPLICATE"); // another instance answered this commandId first
+        }
+        LOG.info("command {} CheckMigration answered: {} checks, {} failed", commandId, checks.size(),
+                checks.stream().filter(c -> c.status() == Preflight.Status.FAILED).count());
+        return IntakeResult.recorded("CHECKED");
     }
 
     private void reject(String key, String commandId, String type, String migrationId, CommandRejection rejection) {

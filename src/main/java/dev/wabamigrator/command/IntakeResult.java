@@ -12,14 +12,45 @@ public final class IntakeResult {
     /** The database refused the record's values even when recording it as rejected. */
     public static final String UNSTORABLE_VALUE = "UNSTORABLE_VALUE";
 
+    /** A valid CheckMigration, not recorded yet: the check route reads the provider, then records it. */
+    public static final String CHECK = "CHECK";
+
     private final boolean deadLetter;
     private final String reason;
     private final String message;
+    private final String commandId;
+    private final com.fasterxml.jackson.databind.node.ObjectNode command;
 
     private IntakeResult(boolean deadLetter, String reason, String message) {
+        this(deadLetter, reason, message, null, null);
+    }
+
+    private IntakeResult(boolean deadLetter, String reason, String message, String commandId,
+                         com.fasterxml.jackson.databind.node.ObjectNode command) {
         this.deadLetter = deadLetter;
         this.reason = reason;
         this.message = message;
+        this.commandId = commandId;
+        this.command = command;
+    }
+
+    /** A valid {@code CheckMigration}: the route runs its checks and records it with its event ({@link #CHECK}). */
+    public static IntakeResult check(String commandId, com.fasterxml.jackson.databind.node.ObjectNode command) {
+        return new IntakeResult(false, CHECK, null, commandId, command);
+    }
+
+    public boolean isCheck() {
+        return CHECK.equals(reason) && command != null;
+    }
+
+    /** The CheckMigration's commandId, or null. */
+    public String getCommandId() {
+        return commandId;
+    }
+
+    /** The CheckMigration command, or null. */
+    public com.fasterxml.jackson.databind.node.ObjectNode getCommand() {
+        return command;
     }
 
     public static IntakeResult recorded(String outcome) {
@@ -34,7 +65,7 @@ public final class IntakeResult {
         return deadLetter;
     }
 
-    /** APPLIED, REJECTED or DUPLICATE; or the dead-letter reason. */
+    /** APPLIED, REJECTED, DUPLICATE or CHECK; or the dead-letter reason. */
     public String getReason() {
         return reason;
     }

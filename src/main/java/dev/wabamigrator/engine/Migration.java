@@ -505,6 +505,20 @@ public final class Migration {
         return m;
     }
 
+    /**
+     * What a {@code CheckMigration} reads with: a migration that is never stored nor run, built from the command's
+     * fields without its secrets (a PIN in the command is dropped, never read).
+     */
+    public static Migration forCheck(String commandId, String flow, String countryCode, String nationalNumber,
+                                     ObjectNode params, Clock clock) {
+        ObjectNode copy = params.deepCopy();
+        if (copy.path("meta").isObject()) {
+            ((ObjectNode) copy.get("meta")).remove("pin");
+        }
+        return start("check-" + commandId, flow, "preflight", countryCode, nationalNumber, null, copy, Map.of(),
+                JsonNodeFactory.instance.objectNode(), clock);
+    }
+
     /** A migration as read from its row; {@code clock} tells it when a step is due. */
     public static Migration of(Row row, Clock clock) {
         Migration m = new Migration();

@@ -16,9 +16,11 @@ public final class EventTypes {
     public static final String OPERATOR_ACTION = "waba.migration.operator-action";
     /** Where a batch stands (counts by state and awaiting kind, rate, ETA); key and subject are the batch id. */
     public static final String BATCH_PROGRESS = "waba.migration.batch.progress";
+    /** The answer to a CheckMigration: every preflight check's result; key the number, subject the commandId. */
+    public static final String PREFLIGHT_CHECKED = "waba.migration.preflight.checked";
 
     public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
-            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS);
+            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS, PREFLIGHT_CHECKED);
 
     private EventTypes() {
     }

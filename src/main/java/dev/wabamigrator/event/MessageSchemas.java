@@ -49,7 +49,8 @@ public final class MessageSchemas {
             "SubmitVerificationCode", "submit-verification-code-command.v1.json",
             "ResendVerificationCode", "resend-verification-code-command.v1.json",
             "CancelMigration", "cancel-migration-command.v1.json",
-            "ResumeMigration", "resume-migration-command.v1.json");
+            "ResumeMigration", "resume-migration-command.v1.json",
+            "CheckMigration", "check-migration-command.v1.json");
 
     /** CloudEvents {@code type} → schema file. */
     private static final Map<String, String> EVENT_SCHEMA_FILES = orderedMap(
@@ -62,7 +63,8 @@ public final class MessageSchemas {
             EventTypes.CANCELLED, "migration-cancelled-event.v1.json",
             EventTypes.COMMAND_REJECTED, "migration-command-rejected-event.v1.json",
             EventTypes.OPERATOR_ACTION, "migration-operator-action-event.v1.json",
-            EventTypes.BATCH_PROGRESS, "batch-progress-event.v1.json");
+            EventTypes.BATCH_PROGRESS, "batch-progress-event.v1.json",
+            EventTypes.PREFLIGHT_CHECKED, "migration-preflight-checked-event.v1.json");
 
     private final Map<String, JsonSchema> commandSchemas;
     private final Map<String, JsonSchema> eventSchemas;

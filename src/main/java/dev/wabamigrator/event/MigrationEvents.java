@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wabamigrator.engine.Awaiting;
 import dev.wabamigrator.engine.Migration;
+import dev.wabamigrator.engine.Preflight;
 import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.progress.BatchProgress;
 import java.time.Instant;
@@ -162,6 +163,35 @@ public final class MigrationEvents {
             violations.forEach(list::add);
         }
         return envelope(EventTypes.COMMAND_REJECTED, migrationId, key, data, now);
+    }
+
+    /**
+     * {@code waba.migration.preflight.checked}: the answer to a {@code CheckMigration}, every check with its result.
+     * Key the number's E.164 digits, subject the commandId (no migration exists).
+     */
+    public OutboxEvent preflightChecked(String commandId, String flow, String countryCode, String number,
+                                        List<Preflight.Check> checks, Instant now) {
+        ObjectNode data = json.createObjectNode();
+        data.put("commandId", commandId);
+        data.put("flow", flow);
+        ObjectNode phone = data.putObject("phoneNumber");
+        phone.put("countryCode", countryCode);
+        phone.put("number", number);
+        phone.put("e164", countryCode + number);
+        data.put("ready", checks.stream().noneMatch(c -> c.status() == Preflight.Status.FAILED));
+        ArrayNode list = data.putArray("checks");
+        for (Preflight.Check c : checks) {
+            ObjectNode check = list.addObject().put("name", c.name()).put("status", c.status().name())
+                    .put("detail", cut(c.detail()));
+            if (c.action() != null) {
+                check.put("action", cut(c.action()));
+            }
+        }
+        return envelope(EventTypes.PREFLIGHT_CHECKED, commandId, countryCode + number, data, now);
+    }
+
+    private static String cut(String text) {
+        return text.length() <= 500 ? text : text.substring(0, 497) + "...";
     }
 
     /**

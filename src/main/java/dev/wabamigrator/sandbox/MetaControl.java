@@ -83,6 +83,12 @@ final class MetaControl {
                 return reply;
             }
         }
+        synchronized (state.lock) {
+            SandboxReply facts = state.facts.control(req); // preflight's facts: wabas/{id}/facts, numbers/{e164}/facts
+            if (facts != null) {
+                return facts;
+            }
+        }
         return json(404, obj().put("error", "unknown sandbox control endpoint " + m + " /" + String.join("/", s)));
     }
 

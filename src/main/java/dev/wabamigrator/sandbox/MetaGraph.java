@@ -97,7 +97,7 @@ final class MetaGraph {
             case Ops.DEREGISTER -> register.register(req, id, auth, true);
             case Ops.GET_NUMBER -> state.phones.containsKey(id) ? phoneNumbers.get(req, state.phones.get(id), auth)
                     : GraphErrors.noSuchObject(id);
-            case Ops.GET_WABA -> phoneNumbers.getWaba(id, auth);
+            case Ops.GET_WABA -> phoneNumbers.getWaba(req, id, auth);
             default -> GraphErrors.noSuchObject(id);
         };
     }

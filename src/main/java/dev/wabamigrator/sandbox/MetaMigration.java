@@ -27,7 +27,7 @@ final class MetaMigration {
 
     SandboxReply migrate(GraphRequest req, String wabaId, Auth auth) {
         Waba dest = state.waba(wabaId, WabaKind.BSP);
-        if (dest.kind == WabaKind.BSP && !dest.explicitlySubscribed) {
+        if (dest.kind == WabaKind.BSP && !dest.explicitlySubscribed && state.facts.hasSubscription(dest.id)) {
             dest.subscribed = true; // a BSP's own WABA is subscribed to its app (flow B eligibility)
         }
         SandboxReply denied = MetaState.needsBusinessToken(dest, auth);
@@ -59,7 +59,7 @@ final class MetaMigration {
                     "Two-step authentication must be disabled for this phone number.", null, null);
         }
         boolean notSubscribed = dest.kind == WabaKind.INTENT_DESTINATION ? !dest.subscribed
-                : sc.pattern() == 1010 && !dest.explicitlySubscribed;
+                : (sc.pattern() == 1010 || !state.facts.hasSubscription(dest.id)) && !dest.explicitlySubscribed;
         if (notSubscribed) {
             return error(400, 100, 2388103, "OAuthException", "(#100) Invalid parameter", "Cannot migrate phone number.",
                     "Cannot migrate phone number.", null, null);

@@ -62,7 +62,8 @@ final class MetaPhoneNumbers {
         int to = Math.min(listed.size(), from + size);
         ObjectNode out = obj();
         ArrayNode data = out.putArray("data");
-        listed.subList(Math.min(from, listed.size()), to).forEach(p -> data.add(phoneJson(p, fields)));
+        listed.subList(Math.min(from, listed.size()), to)
+                .forEach(p -> data.add(state.facts.numberFields(phoneJson(p, fields), p, fields)));
         ObjectNode paging = out.putObject("paging");
         paging.putObject("cursors").put("before", cursor(from)).put("after", cursor(to));
         if (to < listed.size()) { // like Graph: "next" only when there is a next page
@@ -76,21 +77,36 @@ final class MetaPhoneNumbers {
         if (denied != null) {
             return denied;
         }
-        return GraphErrors.json(200, phoneJson(p, GraphFields.parse(req.param("fields"), "id", "display_phone_number",
-                "verified_name", "code_verification_status", "quality_rating", "status")));
+        Set<String> fields = GraphFields.parse(req.param("fields"), "id", "display_phone_number", "verified_name",
+                "code_verification_status", "quality_rating", "status");
+        return GraphErrors.json(200, state.facts.numberFields(phoneJson(p, fields), p, fields));
     }
 
-    SandboxReply getWaba(String wabaId, Auth auth) {
+    /**
+     * {@code GET /{waba}}: with {@code fields}, the requested ones (preflight's, from {@link MetaAccountFacts}), else
+     * the node's defaults. A WABA the sandbox has not seen yet answers too, as a partner's own WABA would; the read
+     * creates nothing.
+     */
+    SandboxReply getWaba(GraphRequest req, String wabaId, Auth auth) {
         Waba w = state.wabas.get(wabaId);
-        if (w == null) {
-            return GraphErrors.noSuchObject(wabaId);
-        }
         SandboxReply denied = MetaState.needsBusinessToken(w, auth);
         if (denied != null) {
             return denied;
         }
-        return GraphErrors.json(200, obj().put("id", w.id).put("name", "Sandbox WABA " + w.id).put("currency", "USD")
-                .put("timezone_id", "1").put("message_template_namespace", w.namespace));
+        String namespace = w == null ? "sandbox_" + wabaId : w.namespace;
+        ObjectNode all = obj().put("id", wabaId).put("name", "Sandbox WABA " + wabaId).put("currency", "USD")
+                .put("timezone_id", "1").put("message_template_namespace", namespace);
+        if (req.param("fields") == null) {
+            return GraphErrors.json(200, all);
+        }
+        Set<String> fields = GraphFields.parse(req.param("fields"));
+        ObjectNode out = obj();
+        all.fields().forEachRemaining(e -> {
+            if (fields.contains(e.getKey())) {
+                out.set(e.getKey(), e.getValue());
+            }
+        });
+        return GraphErrors.json(200, state.facts.wabaFields(out, wabaId, fields));
     }
 
     /** The requested fields of a number. */

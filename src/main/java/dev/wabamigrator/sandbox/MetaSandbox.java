@@ -208,6 +208,43 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
         }
     }
 
+    /**
+     * What preflight reads of a WABA (docs/sandbox.md, "Preflight facts"); a null argument keeps the current value.
+     *
+     * @param paymentMethod       false: the WABA has no {@code primary_funding_id}
+     * @param webhookSubscription false: no app subscribed (until a {@code POST subscribed_apps})
+     */
+    public void setWabaFacts(String wabaId, String businessVerificationStatus, String accountReviewStatus,
+                             Boolean paymentMethod, Boolean webhookSubscription) {
+        synchronized (state.lock) {
+            MetaAccountFacts.WabaFacts f = state.facts.waba(wabaId);
+            f.businessVerification = businessVerificationStatus != null ? businessVerificationStatus
+                    : f.businessVerification;
+            f.accountReview = accountReviewStatus != null ? accountReviewStatus : f.accountReview;
+            f.paymentMethod = paymentMethod != null ? paymentMethod : f.paymentMethod;
+            f.webhookSubscription = webhookSubscription != null ? webhookSubscription : f.webhookSubscription;
+        }
+    }
+
+    /**
+     * What preflight reads of a number (cc + national digits); a null argument keeps the current value, an empty one
+     * removes the field.
+     */
+    public void setNumberFacts(String e164, String nameStatus, String newNameStatus, String accountMode,
+                               String platformType) {
+        synchronized (state.lock) {
+            MetaAccountFacts.NumberFacts f = state.facts.number(MetaState.digits(e164));
+            f.nameStatus = fact(nameStatus, f.nameStatus);
+            f.newNameStatus = fact(newNameStatus, f.newNameStatus);
+            f.accountMode = fact(accountMode, f.accountMode);
+            f.platformType = fact(platformType, f.platformType);
+        }
+    }
+
+    private static String fact(String given, String current) {
+        return given == null ? current : given.isBlank() ? null : given;
+    }
+
     /** hex HMAC-SHA256(key = app secret, data = token): the {@code appsecret_proof}. */
     public static String appSecretProof(String appSecret, String token) {
         try {

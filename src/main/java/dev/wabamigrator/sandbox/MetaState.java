@@ -104,6 +104,7 @@ final class MetaState {
     final Set<String> expiredTokens = new HashSet<>();
     final Set<String> firedOnce = new HashSet<>();                 // "<pattern>|<key>" of the once-only patterns
     final CallCounts calls = new CallCounts();
+    final MetaAccountFacts facts = new MetaAccountFacts();          // what preflight reads
     private final AtomicLong ids = new AtomicLong(100_000_000_000_000L);
     volatile int pageSize = DEFAULT_PAGE_SIZE;
     volatile int appUsagePercent;
@@ -124,6 +125,7 @@ final class MetaState {
             tokenOfBusiness.clear();
             expiredTokens.clear();
             firedOnce.clear();
+            facts.clear();
         }
         calls.clear();
         pageSize = DEFAULT_PAGE_SIZE;

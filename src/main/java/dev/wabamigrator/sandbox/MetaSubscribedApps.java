@@ -50,7 +50,11 @@ final class MetaSubscribedApps {
         }
         ObjectNode out = obj();
         ArrayNode data = out.putArray("data");
-        if (w.subscribed) {
+        // only an intent's new destination starts without an app (as migrate sees it), unless a control took the app
+        // away from another WABA (preflight's missing subscription)
+        boolean subscribed = w.subscribed || (w.kind != WabaKind.INTENT_DESTINATION && !w.explicitlySubscribed
+                && state.facts.hasSubscription(wabaId));
+        if (subscribed) {
             String appId = state.config.appId();
             data.addObject().putObject("whatsapp_business_api_data").put("id", appId)
                     .put("name", "Sandbox App").put("link", "https://www.facebook.com/games/?app_id=" + appId);

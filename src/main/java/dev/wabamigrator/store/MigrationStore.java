@@ -266,6 +266,15 @@ public final class MigrationStore {
         });
     }
 
+    /** Records a {@code CheckMigration} as answered, with its {@code preflight.checked} event, in one transaction. */
+    public void saveCheck(ProcessedCommand command, OutboxEvent event, Instant now) {
+        sql.inTransaction(connection -> {
+            insertProcessed(connection, command, "CHECKED", now);
+            outbox.add(connection, List.of(event), now);
+            return null;
+        });
+    }
+
     private void insertProcessed(Connection connection, ProcessedCommand command, String outcome, Instant now)
             throws SQLException {
         Map<String, Object> params = new HashMap<>();

@@ -71,6 +71,22 @@ public final class MetaSandboxControl {
                 "after_effect", afterEffect)));
     }
 
+    /**
+     * What preflight reads of a WABA: any of {@code business_verification_status}, {@code account_review_status},
+     * {@code payment_method} (boolean), {@code webhook_subscription} (boolean).
+     */
+    public void setWabaFacts(String wabaId, Map<String, ?> facts) {
+        http.ok(http.post("/wabas/" + wabaId + "/facts", facts));
+    }
+
+    /**
+     * What preflight reads of a number: any of {@code name_status}, {@code new_name_status}, {@code account_mode},
+     * {@code platform_type}.
+     */
+    public void setNumberFacts(String e164, Map<String, ?> facts) {
+        http.ok(http.post("/numbers/" + e164 + "/facts", facts));
+    }
+
     /** Numbers per page of {@code GET /{waba}/phone_numbers}. */
     public void setPageSize(int size) {
         http.ok(http.post("/page-size", Map.of("size", size)));

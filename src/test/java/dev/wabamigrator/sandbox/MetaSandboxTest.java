@@ -594,6 +594,40 @@ class MetaSandboxTest {
     }
 
     @Test
+    void should_answer_what_preflight_reads_and_change_it_through_the_facts_controls() throws IOException {
+        start();
+        String fields = "?fields=id,business_verification_status,account_review_status,primary_funding_id";
+        JsonNode waba = get("/555" + fields, SYSTEM_TOKEN).json();
+        assertThat(waba.path("business_verification_status").asText()).isEqualTo("verified");
+        assertThat(waba.path("account_review_status").asText()).isEqualTo("APPROVED");
+        assertThat(waba.path("primary_funding_id").asText()).isNotEmpty();
+        assertThat(get("/555/subscribed_apps", SYSTEM_TOKEN).json().path("data").size()).isEqualTo(1);
+
+        assertThat(control("POST", "/wabas/555/facts", Map.of("account_review_status", "PENDING",
+                "payment_method", "false", "webhook_subscription", "false")).status()).isEqualTo(200);
+        waba = get("/555" + fields, SYSTEM_TOKEN).json();
+        assertThat(waba.path("account_review_status").asText()).isEqualTo("PENDING");
+        assertThat(waba.has("primary_funding_id")).as("no payment method").isFalse();
+        assertThat(get("/555/subscribed_apps", SYSTEM_TOKEN).json().path("data").size()).isZero();
+        postForm("/555/subscribed_apps", SYSTEM_TOKEN, Map.of());
+        assertThat(get("/555/subscribed_apps", SYSTEM_TOKEN).json().path("data").size()).isEqualTo(1);
+
+        sandbox.addSourceNumber("111", "1", "6505552222");
+        String numberFields = "?fields=id,display_phone_number,name_status,new_name_status,account_mode,platform_type";
+        JsonNode number = get("/111/phone_numbers" + numberFields, SYSTEM_TOKEN).json().path("data").get(0);
+        assertThat(number.path("name_status").asText()).isEqualTo("APPROVED");
+        assertThat(number.has("new_name_status")).isFalse();
+        assertThat(number.path("account_mode").asText()).isEqualTo("LIVE");
+        assertThat(number.path("platform_type").asText()).isEqualTo("CLOUD_API");
+        control("POST", "/numbers/16505552222/facts", Map.of("new_name_status", "PENDING_REVIEW",
+                "account_mode", "SANDBOX", "platform_type", "NOT_APPLICABLE"));
+        number = get("/111/phone_numbers" + numberFields, SYSTEM_TOKEN).json().path("data").get(0);
+        assertThat(number.path("new_name_status").asText()).isEqualTo("PENDING_REVIEW");
+        assertThat(number.path("account_mode").asText()).isEqualTo("SANDBOX");
+        assertThat(number.path("platform_type").asText()).isEqualTo("NOT_APPLICABLE");
+    }
+
+    @Test
     void should_throttle_request_code_once_for_pattern_1011() throws IOException {
         start();
         String phoneId = postForm("/333/phone_numbers", SYSTEM_TOKEN,

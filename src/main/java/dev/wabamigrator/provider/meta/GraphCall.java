@@ -30,7 +30,21 @@ public enum GraphCall {
     /** {@code GET /{phoneNumberId}?fields=id,display_phone_number,status}: did a register take effect? */
     GET_PHONE_NUMBER("GET", null, Token.BUSINESS),
     /** {@code GET /{phoneNumberId}?fields=id,code_verification_status}: did a verify take effect? */
-    GET_VERIFICATION_STATUS("GET", null, Token.BUSINESS);
+    GET_VERIFICATION_STATUS("GET", null, Token.BUSINESS),
+    /** Preflight: {@code GET /{sourceWabaId}?fields=id,business_verification_status,account_review_status}. */
+    PREFLIGHT_SOURCE_WABA("GET", null, Token.SYSTEM),
+    /**
+     * Preflight: {@code GET /{sourceWabaId}/phone_numbers?fields=id,display_phone_number,status,name_status,
+     * new_name_status,account_mode,platform_type}, every page until the number is found.
+     */
+    PREFLIGHT_SOURCE_NUMBERS("GET", "phone_numbers", Token.SYSTEM),
+    /**
+     * Preflight: {@code GET /{destinationWabaId}?fields=id,business_verification_status,account_review_status,
+     * primary_funding_id}.
+     */
+    PREFLIGHT_DESTINATION_WABA("GET", null, Token.BUSINESS),
+    /** Preflight: {@code GET /{destinationWabaId}/subscribed_apps}: is an app subscribed to its webhooks? */
+    PREFLIGHT_SUBSCRIBED_APPS("GET", "subscribed_apps", Token.BUSINESS);
 
     /** The exchange property that names the call for {@code meta-graph-call}. */
     public static final String PROPERTY = "graphCall";

@@ -152,7 +152,8 @@ public final class GraphRequests {
         message.removeHeaders("*", "CamelRedeliver*");
         Map<String, String> query = query(call);
         String after = exchange.getProperty(PAGE_AFTER, String.class);
-        if (after != null && (call == GraphCall.LIST_SOURCE_NUMBERS || call == GraphCall.LIST_DESTINATION_NUMBERS)) {
+        if (after != null && (call == GraphCall.LIST_SOURCE_NUMBERS || call == GraphCall.LIST_DESTINATION_NUMBERS
+                || call == GraphCall.PREFLIGHT_SOURCE_NUMBERS)) {
             query.put("after", after); // the cursor, not paging.next: that URL carries the token in its query
         }
         String body = body(call, m);
@@ -281,10 +282,12 @@ public final class GraphRequests {
 
     private static String objectId(GraphCall call, Migration m) {
         return switch (call) {
-            case TAG_INTENT, LIST_SOURCE_NUMBERS -> m.param("meta.sourceWabaId");
+            case TAG_INTENT, LIST_SOURCE_NUMBERS, PREFLIGHT_SOURCE_WABA, PREFLIGHT_SOURCE_NUMBERS ->
+                    m.param("meta.sourceWabaId");
             case GET_INTENT -> m.result("intentId");
             case FETCH_BUSINESS_TOKEN -> m.param("meta.businessPortfolioId");
-            case SUBSCRIBE_APPS, MIGRATE_NUMBER, LIST_DESTINATION_NUMBERS -> destinationWaba(m);
+            case SUBSCRIBE_APPS, MIGRATE_NUMBER, LIST_DESTINATION_NUMBERS, PREFLIGHT_DESTINATION_WABA,
+                    PREFLIGHT_SUBSCRIBED_APPS -> destinationWaba(m);
             case REQUEST_CODE, VERIFY_CODE, REGISTER, GET_PHONE_NUMBER, GET_VERIFICATION_STATUS ->
                     m.result("phoneNumberId");
         };
@@ -296,6 +299,9 @@ public final class GraphRequests {
             case GET_INTENT -> query.put("fields", INTENT_FIELDS);
             case LIST_SOURCE_NUMBERS, LIST_DESTINATION_NUMBERS, GET_PHONE_NUMBER -> query.put("fields", NUMBER_FIELDS);
             case GET_VERIFICATION_STATUS -> query.put("fields", "id,code_verification_status");
+            case PREFLIGHT_SOURCE_WABA -> query.put("fields", MetaPreflight.SOURCE_WABA_FIELDS);
+            case PREFLIGHT_DESTINATION_WABA -> query.put("fields", MetaPreflight.DESTINATION_WABA_FIELDS);
+            case PREFLIGHT_SOURCE_NUMBERS -> query.put("fields", MetaPreflight.NUMBER_FIELDS);
             case FETCH_BUSINESS_TOKEN -> {
                 query.put("appsecret_proof", appSecretProof(api.appSecret(), api.systemToken()));
                 query.put("fetch_only", "true");

@@ -493,7 +493,7 @@ public final class MetaSteps {
     }
 
     /** The number's entry in a {@code phone_numbers} list: its display number's digits are its E.164 digits. */
-    private static JsonNode findNumber(Migration m, JsonNode list) {
+    static JsonNode findNumber(Migration m, JsonNode list) {
         for (JsonNode number : list.path("data")) {
             String digits = number.path("display_phone_number").asText("").replaceAll("\\D", "");
             if (digits.equals(m.getPhoneE164())

@@ -91,7 +91,8 @@ class MetaClassicFlowIT {
         JsonNode completed = events.awaitType("m-classic-happy", "waba.migration.completed");
 
         assertThat(succeededSteps("m-classic-happy"))
-                .containsExactly("migrate-number", "request-code", "await-code", "verify", "register");
+                .containsExactly("preflight", "migrate-number", "request-code", "await-code", "verify",
+                        "register");
         String phoneNumberId = completed.at("/data/result/phoneNumberId").asText();
         assertThat(meta.calls(Ops.REQUEST_CODE, phoneNumberId)).isEqualTo(1);
         assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
@@ -198,7 +199,7 @@ class MetaClassicFlowIT {
 
         assertThat(meta.calls(Ops.REGISTER, phone)).as("sends of register").isEqualTo(1);
         assertThat(meta.calls(Ops.GET_NUMBER, completed.at("/data/result/phoneNumberId").asText())).isEqualTo(1);
-        assertThat(succeededSteps(id)).containsExactly("migrate-number", "request-code", "await-code", "verify",
-                "register");
+        assertThat(succeededSteps(id)).containsExactly("preflight", "migrate-number", "request-code", "await-code",
+                "verify", "register");
     }
 }

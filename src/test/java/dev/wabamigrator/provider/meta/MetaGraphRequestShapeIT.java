@@ -10,6 +10,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,6 +54,13 @@ class MetaGraphRequestShapeIT {
     static void start() throws Exception {
         graph = new WireMockServer(options().dynamicPort());
         graph.start();
+        // preflight's reads, below every test's own stubs: each WABA verified, approved, paid for, an app subscribed
+        stub(get(urlPathMatching("/v25\\.0/[0-9]+")).atPriority(9)
+                .withQueryParam("fields", containing("business_verification_status"))
+                .willReturn(ok("{\"business_verification_status\":\"verified\",\"account_review_status\":\"APPROVED\","
+                        + "\"primary_funding_id\":\"4711\"}")));
+        stub(get(urlPathMatching("/v25\\.0/[0-9]+/subscribed_apps")).atPriority(9)
+                .willReturn(ok("{\"data\":[{\"whatsapp_business_api_data\":{\"id\":\"" + APP_ID + "\"}}]}")));
         Map<String, String> properties = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), null);
         properties.put("app.sandbox.enabled", "false");
         properties.put("app.provider.meta.graph-url", graph.baseUrl());
@@ -138,6 +146,14 @@ class MetaGraphRequestShapeIT {
         verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/1110010/phone_numbers"))
                 .withQueryParam("fields", equalTo("id,display_phone_number,status"))
                 .withHeader("Authorization", equalTo(BUSINESS)));
+        // preflight, before the intent: the source WABA and its numbers, read with the system-user token
+        verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/1110010"))
+                .withQueryParam("fields", equalTo("id,business_verification_status,account_review_status"))
+                .withHeader("Authorization", equalTo(SYSTEM)));
+        verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/1110010/phone_numbers"))
+                .withQueryParam("fields", equalTo("id,display_phone_number,status,name_status,new_name_status,"
+                        + "account_mode,platform_type"))
+                .withHeader("Authorization", equalTo(SYSTEM)));
         verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/3330010/phone_numbers"))
                 .withHeader("Authorization", equalTo(BUSINESS))
                 .withHeader("Content-Type", containing("application/json"))
@@ -169,6 +185,14 @@ class MetaGraphRequestShapeIT {
 
         events.awaitType("m-shape-classic", "waba.migration.completed");
 
+        // preflight: the destination WABA and its subscribed apps; nothing to subscribe
+        verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/4440011"))
+                .withQueryParam("fields", equalTo("id,business_verification_status,account_review_status,"
+                        + "primary_funding_id"))
+                .withHeader("Authorization", equalTo(SYSTEM)));
+        verifyOnce(getRequestedFor(urlPathEqualTo("/v25.0/4440011/subscribed_apps"))
+                .withHeader("Authorization", equalTo(SYSTEM)));
+        graph.verify(0, postRequestedFor(urlPathEqualTo("/v25.0/4440011/subscribed_apps")));
         verifyOnce(postRequestedFor(urlPathEqualTo("/v25.0/4440011/phone_numbers"))
                 .withHeader("Authorization", equalTo(SYSTEM))
                 .withHeader("Content-Type", containing("application/json"))

@@ -92,7 +92,7 @@ class MetaMpsFlowIT {
 
         JsonNode completed = events.awaitType("m-mps-happy", "waba.migration.completed");
 
-        assertThat(succeededSteps("m-mps-happy")).containsExactly("tag-intent", "await-acceptance",
+        assertThat(succeededSteps("m-mps-happy")).containsExactly("preflight", "tag-intent", "await-acceptance",
                 "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number", "register");
         assertThat(events.forMigration("m-mps-happy")).filteredOn(e -> e.path("type").asText().endsWith("awaiting-input"))
                 .singleElement().satisfies(e -> {
@@ -191,7 +191,8 @@ class MetaMpsFlowIT {
 
         JsonNode retry = events.forMigration("m-mps-throttled").stream()
                 .filter(e -> e.path("type").asText().endsWith("retry-scheduled")).findFirst().orElseThrow();
-        assertThat(retry.at("/data/step").asText()).isEqualTo("tag-intent");
+        // the scenario's first Graph call that Meta throttles: preflight's read of the source's numbers
+        assertThat(retry.at("/data/step").asText()).isEqualTo("preflight");
         assertThat(retry.at("/data/error/category").asText()).isEqualTo("RATE_LIMITED");
         assertThat(retry.at("/data/error/code").asText()).isEqualTo("80007");
         assertThat(retry.at("/data/error/traceId").asText()).isNotEmpty();
@@ -222,7 +223,7 @@ class MetaMpsFlowIT {
         events.awaitType("m-mps-token", "waba.migration.completed");
 
         assertThat(meta.calls(Ops.TOKEN, "7710000001080000")).isEqualTo(2);
-        assertThat(succeededSteps("m-mps-token")).containsExactly("tag-intent", "await-acceptance",
+        assertThat(succeededSteps("m-mps-token")).containsExactly("preflight", "tag-intent", "await-acceptance",
                 "fetch-business-token", "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number",
                 "register");
     }
@@ -345,7 +346,8 @@ class MetaMpsFlowIT {
 
         events.awaitType("m-mps-paged", "waba.migration.completed");
 
-        assertThat(meta.calls(Ops.LIST_NUMBERS, waba)).isEqualTo(2);
+        // two pages read by preflight, two by check-number
+        assertThat(meta.calls(Ops.LIST_NUMBERS, waba)).isEqualTo(4);
     }
 
     @Test
@@ -356,7 +358,8 @@ class MetaMpsFlowIT {
 
         JsonNode waiting = awaitHuman("m-mps-131000");
 
-        assertThat(waiting.at("/data/step").asText()).isEqualTo("check-number");
+        // preflight is the first step that reads the source's numbers
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("preflight");
         assertThat(waiting.at("/data/error/code").asText()).isEqualTo("131000");
         assertThat(waiting.at("/data/error/traceId").asText()).isNotEmpty();
         assertThat(waiting.at("/data/awaiting/reason").asText()).contains("at most 3 tries").contains("fbtrace_id");
