@@ -16,9 +16,11 @@ public final class EventTypes {
     public static final String OPERATOR_ACTION = "waba.migration.operator-action";
     /** Where a batch stands (counts by state and awaiting kind, rate, ETA); key and subject are the batch id. */
     public static final String BATCH_PROGRESS = "waba.migration.batch.progress";
+    /** A provider's webhook about a migrated number (Meta: account_update, phone_number_name_update). */
+    public static final String PROVIDER_NOTICE = "waba.migration.provider-notice";
 
     public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
-            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS);
+            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS, PROVIDER_NOTICE);
 
     private EventTypes() {
     }
