@@ -109,7 +109,7 @@ public final class MetaWebhooks {
             if (PARTNER_JOINED.contains(event)) {
                 woken.addAll(wake(connection, wabaId, entryId, wabaInfo.path("owner_business_id").asText(""), now));
             }
-            for (Candidate m : migratedInWaba(connection, Set.of(wabaId, entryId))) {
+            for (Candidate m : migratedInWaba(connection, new java.util.LinkedHashSet<>(List.of(wabaId, entryId)))) {
                 notices.add(notice(m, key, field, entryId, entry, value, now));
             }
         } else if (NAME_UPDATE.equals(field)) {
