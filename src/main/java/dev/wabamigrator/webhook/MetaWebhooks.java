@@ -130,15 +130,21 @@ public final class MetaWebhooks {
     private List<String> wake(Connection connection, String wabaId, String entryId, String businessId, Instant now)
             throws SQLException {
         List<String> woken = new ArrayList<>();
-        List<Candidate> waiting = sql.query(connection, "find-migrations-awaiting-acceptance", Map.of(),
-                row -> new Candidate(row.getString("migration_id"), "META_MPS", null, read(row.getString("params")),
-                        null));
-        for (Candidate m : waiting) {
+        List<Waiting> waiting = sql.query(connection, "find-migrations-awaiting-acceptance", Map.of(),
+                row -> new Waiting(row.getString("migration_id"), read(row.getString("params")),
+                        Sql.instant(row, "next_attempt_at"), Sql.instant(row, "claimed_until")));
+        for (Waiting m : waiting) {
             String source = m.params().path("meta").path("sourceWabaId").asText("");
             String business = m.params().path("meta").path("businessPortfolioId").asText("");
             boolean same = (!source.isEmpty() && (source.equals(wabaId) || source.equals(entryId)))
                     || (!business.isEmpty() && business.equals(businessId));
-            if (same && sql.update(connection, "wake-migration", Map.of("migrationId", m.migrationId(), "now", now)) == 1) {
+            if (!same || m.nextAttemptAt() == null || !m.nextAttemptAt().isAfter(now)) {
+                continue; // not this customer's, or already due
+            }
+            if (m.claimedUntil() != null && m.claimedUntil().isAfter(now)) {
+                throw new WakeDeferred(m.migrationId());
+            }
+            if (sql.update(connection, "wake-migration", Map.of("migrationId", m.migrationId(), "now", now)) == 1) {
                 woken.add(m.migrationId());
             }
         }
@@ -220,6 +226,9 @@ public final class MetaWebhooks {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private record Waiting(String migrationId, JsonNode params, Instant nextAttemptAt, Instant claimedUntil) {
     }
 
     private record Candidate(String migrationId, String flow, String phoneE164, JsonNode params, JsonNode result) {

@@ -162,6 +162,27 @@ abstract class MetaWebhookApplyContract {
     }
 
     @Test
+    void should_wake_a_migration_whose_poll_is_running_once_that_run_ends() throws Exception {
+        String intentId = startWaiting("m-wh-running", "3000000404", "6505580404");
+        meta.accept(intentId);
+        // another instance is running the migration's poll right now (it may have read INITIATED just before the
+        // customer accepted, and would park for 15 minutes): its claim lasts two more seconds
+        try (Connection c = database.connect(); PreparedStatement s = c.prepareStatement(
+                "UPDATE migration SET claim_owner = 'other-instance', claim_token = 'other-run', claimed_until = ? "
+                        + "WHERE migration_id = ?")) {
+            s.setObject(1, java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(2));
+            s.setString(2, "m-wh-running");
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+
+        assertThat(post(partnerAdded("3000000404", Instant.now().getEpochSecond())).statusCode()).isEqualTo(200);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> meta.calls(Ops.GET_INTENT, intentId) == 2);
+        events.awaitType("m-wh-running", EventTypes.COMPLETED);
+    }
+
+    @Test
     void should_wake_once_for_a_webhook_delivered_twice() throws Exception {
         // 1002: the customer never accepts, so the migration goes back to waiting after each poll
         String intentId = startWaiting("m-wh-twice", "3000000202", "6505581002");
