@@ -159,6 +159,22 @@ class MetaWebhookReceiveTest {
     }
 
     @Test
+    void should_serve_only_the_webhook_on_its_port() throws Exception {
+        String base = url.substring(0, url.indexOf("/webhooks/meta"));
+        for (String path : java.util.List.of("/", "/observe/health", "/observe/metrics", "/webhooks/meta/other")) {
+            HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(path).isEqualTo(404);
+        }
+        HttpResponse<String> put = HTTP.send(HttpRequest.newBuilder(URI.create(url))
+                .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(put.statusCode()).isEqualTo(405);
+        // the management server keeps its own port
+        assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(metricsUrl)).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void should_refuse_a_body_over_one_megabyte() throws Exception {
         byte[] body = new byte[1024 * 1024 + 1];
         Arrays.fill(body, (byte) ' ');
