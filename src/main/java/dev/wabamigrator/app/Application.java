@@ -29,6 +29,7 @@ public final class Application {
                 TracingConfiguration.class,    // stepTraces, before the events read it
                 EngineConfiguration.class,
                 ProvidersConfiguration.class,  // ...before the provider clients read them
+                WebhooksConfiguration.class,   // after the sandbox, which sets the app secret it checks with
                 CliConfiguration.class,
                 OperationsConfiguration.class); // Jolokia last, so closed first
         return main;

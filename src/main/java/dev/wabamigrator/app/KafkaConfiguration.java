@@ -38,6 +38,8 @@ public final class KafkaConfiguration implements CamelConfiguration {
     private String eventsTopic;
     @PropertyInject("app.kafka.topic.commands-dlq")
     private String deadLetterTopic;
+    @PropertyInject("app.kafka.topic.webhooks-meta")
+    private String metaWebhooksTopic;
 
     @BindToRegistry("kafkaOffsets")
     private final KafkaOffsets kafkaOffsets = new KafkaOffsets();
@@ -63,7 +65,7 @@ public final class KafkaConfiguration implements CamelConfiguration {
     }
 
     private void createTopics(Admin admin) throws InterruptedException, ExecutionException {
-        List<NewTopic> topics = List.of(commandsTopic, eventsTopic, deadLetterTopic).stream()
+        List<NewTopic> topics = List.of(commandsTopic, eventsTopic, deadLetterTopic, metaWebhooksTopic).stream()
                 .map(name -> new NewTopic(name.strip(), partitions, replicationFactor)).toList();
         for (var entry : admin.createTopics(topics).values().entrySet()) {
             try {

@@ -32,6 +32,8 @@ public final class SandboxConfiguration implements CamelConfiguration {
     private long latencyMs;
     @PropertyInject("app.sandbox.alibaba.max-requests-per-second")
     private int alibabaMaxRequestsPerSecond;
+    @PropertyInject(value = "app.sandbox.meta.webhook-url", defaultValue = "")
+    private String metaWebhookUrl;
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -55,6 +57,10 @@ public final class SandboxConfiguration implements CamelConfiguration {
                 .latency(latency).build().mountOn(sandbox);
         sandbox.mount(MetaSandbox.CONTEXT_PATH, meta).mount(MetaSandbox.CONTROL_CONTEXT_PATH, meta).onClose(meta);
         sandbox.start();
+        if (!metaWebhookUrl.isBlank()) {
+            meta.sendWebhooksTo(java.net.URI.create(metaWebhookUrl.strip()));
+            LOG.info("Meta sandbox sends signed PARTNER_ADDED webhooks to {}", metaWebhookUrl.strip());
+        }
         PropertiesComponent properties = context.getPropertiesComponent();
         properties.addOverrideProperty("app.provider.alibaba.endpoint", alibaba.camsEndpoint());
         properties.addOverrideProperty("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);

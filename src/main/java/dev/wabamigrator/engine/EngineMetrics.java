@@ -59,6 +59,12 @@ public final class EngineMetrics {
                 .tags("flow", flow, "state", state.name()).register(registry.get()).increment();
     }
 
+    /** A webhook refused at the door (bad or missing signature): someone other than the provider, or a wrong secret. */
+    public void webhookRejected(String provider, String reason) {
+        Counter.builder("waba.webhook.rejected").description("Webhook notifications refused for their signature")
+                .tags("provider", provider, "reason", reason).register(registry.get()).increment();
+    }
+
     /** Replaces the by-state gauge values with a fresh count from the database. */
     public void migrationsByState(List<Map<String, Object>> rows) {
         if (byState == null) {

@@ -19,8 +19,12 @@ public final class EventTypes {
     /** The answer to a CheckMigration: every preflight check's result; key the number, subject the commandId. */
     public static final String PREFLIGHT_CHECKED = "waba.migration.preflight.checked";
 
+    /** A provider's webhook about a migrated number (Meta: account_update, phone_number_name_update). */
+    public static final String PROVIDER_NOTICE = "waba.migration.provider-notice";
+
     public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
-            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS, PREFLIGHT_CHECKED);
+            COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS, PREFLIGHT_CHECKED,
+            PROVIDER_NOTICE);
 
     private EventTypes() {
     }

@@ -245,6 +245,25 @@ public final class MigrationEvents {
         return envelope(EventTypes.BATCH_PROGRESS, progress.batchId(), progress.batchId(), data, now);
     }
 
+    /**
+     * {@code waba.migration.provider-notice}: a provider's webhook about a migrated number. Its id is derived from the
+     * webhook change and the migration, so the same change never makes two different events.
+     *
+     * @param key       the number's E.164 digits
+     * @param webhookId the change's key (a hash of the webhook entry)
+     * @param notice    what the provider said, without secrets
+     */
+    public OutboxEvent providerNotice(String key, String migrationId, String flow, String eventId, String webhookId,
+                                      ObjectNode notice, Instant now) {
+        ObjectNode data = json.createObjectNode();
+        data.put("migrationId", migrationId);
+        data.put("flow", flow);
+        data.put("provider", "META");
+        data.put("webhookId", webhookId);
+        data.set("notice", notice);
+        return envelope(eventId, EventTypes.PROVIDER_NOTICE, migrationId, key, data, now);
+    }
+
     public ObjectNode error(ProviderError error) {
         ObjectNode node = json.createObjectNode();
         node.put("category", error.errorClass().name());
@@ -259,7 +278,10 @@ public final class MigrationEvents {
     }
 
     private OutboxEvent envelope(String type, String subject, String key, ObjectNode data, Instant now) {
-        String id = UUID.randomUUID().toString();
+        return envelope(UUID.randomUUID().toString(), type, subject, key, data, now);
+    }
+
+    private OutboxEvent envelope(String id, String type, String subject, String key, ObjectNode data, Instant now) {
         ObjectNode event = json.createObjectNode();
         event.put("specversion", "1.0");
         event.put("id", id);

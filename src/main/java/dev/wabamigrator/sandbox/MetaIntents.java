@@ -91,7 +91,12 @@ final class MetaIntents {
             dest.linkedSource = intent.sourceWaba;
             intent.destinationWaba = dest.id;
         }
+        boolean newlyAccepted = !intent.status.equals("ACCEPTED");
         intent.status = "ACCEPTED";
+        MetaWebhookSender webhooks = state.webhooks;
+        if (newlyAccepted && webhooks != null) {
+            webhooks.partnerAdded(intent.sourceWaba);
+        }
     }
 
     /** Sets an intent's status by hand ({@code accept} or {@code reject}); false when the intent is unknown. */

@@ -245,6 +245,15 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
         return given == null ? current : given.isBlank() ? null : given;
     }
 
+    /**
+     * Turns on the webhook mode: each intent a customer accepts from now on is announced to {@code url} as a signed
+     * {@code account_update} {@code PARTNER_ADDED} (docs/sandbox.md). Null turns it off.
+     */
+    public MetaSandbox sendWebhooksTo(java.net.URI url) {
+        state.webhooks = url == null ? null : new MetaWebhookSender(url, state.config.appSecret(), state.config.clock());
+        return this;
+    }
+
     /** hex HMAC-SHA256(key = app secret, data = token): the {@code appsecret_proof}. */
     public static String appSecretProof(String appSecret, String token) {
         try {

@@ -108,6 +108,8 @@ final class MetaState {
     private final AtomicLong ids = new AtomicLong(100_000_000_000_000L);
     volatile int pageSize = DEFAULT_PAGE_SIZE;
     volatile int appUsagePercent;
+    /** Where accepted intents are announced as webhooks; null (the default): no webhooks. */
+    volatile MetaWebhookSender webhooks;
 
     MetaState(MetaSandbox.Config config) {
         this.config = config;

@@ -24,7 +24,8 @@ class KafkaComposeTest {
     private static final List<String> CONTRACT = List.of("KAFKA_BROKERS", "DB_URL", "DB_USER", "DB_PASSWORD",
             "ALIBABA_ENDPOINT", "ALIBABA_ACCESS_KEY_ID", "ALIBABA_ACCESS_KEY_SECRET", "META_GRAPH_URL",
             "META_GRAPH_VERSION", "META_APP_ID", "META_SYSTEM_USER_TOKEN", "META_APP_SECRET", "SANDBOX", "SECRETS_KEY",
-            "MANAGEMENT_HOST", "JOLOKIA_HOST", "JOLOKIA_USER", "JOLOKIA_PASSWORD");
+            "MANAGEMENT_HOST", "JOLOKIA_HOST", "JOLOKIA_USER", "JOLOKIA_PASSWORD", "WEBHOOK_HOST", "WEBHOOK_PORT",
+            "META_WEBHOOK_VERIFY_TOKEN");
     /** A value compose must take from the environment, refusing to start without it: ${NAME:?message}. */
     private static final Pattern REQUIRED = Pattern.compile("\\$\\{([A-Z0-9_]+):\\?[^}]+}");
     private static final Pattern SECRET_NAME = Pattern.compile(".*(PASSWORD|SECRET|KEY|TOKEN).*");
@@ -96,7 +97,8 @@ class KafkaComposeTest {
         assertThat(published).containsOnlyKeys("kafka", "postgres", "waba-migrator");
         assertThat(published.values().stream().flatMap(List::stream))
                 .allSatisfy(port -> assertThat(port).startsWith("127.0.0.1:"));
-        assertThat(published.get("waba-migrator")).containsExactlyInAnyOrder("127.0.0.1:9876:9876", "127.0.0.1:8778:8778");
+        assertThat(published.get("waba-migrator")).containsExactlyInAnyOrder("127.0.0.1:9876:9876", "127.0.0.1:8778:8778",
+                "127.0.0.1:8090:8090");
     }
 
     @Test

@@ -508,6 +508,7 @@ public final class Benchmark {
         p.put("app.secrets.key", "benchmark-secrets-key");
         p.put("app.jolokia.enabled", "false");
         p.put("app.management.port", String.valueOf(freePort()));
+        p.put("app.webhook.port", String.valueOf(freePort()));
         p.put("app.sandbox.enabled", "true");
         p.put("app.sandbox.port", "0");
         p.put("app.sandbox.latency-ms", String.valueOf(latencyMs));

@@ -77,7 +77,9 @@ class TwoInstancesIT {
         properties.put("app.scheduler.lease-ms", LEASE_MS);
         properties.put("app.scheduler.heartbeat-ms", HEARTBEAT_MS);
         apps.add(TestApp.start(properties));
-        apps.add(TestApp.start(new LinkedHashMap<>(properties)));
+        Map<String, String> second = new LinkedHashMap<>(properties);
+        second.put("app.webhook.port", String.valueOf(TestApp.freePort())); // each instance its own webhook port
+        apps.add(TestApp.start(second));
         String brokers = properties.get("app.kafka.brokers");
         events = new Events(brokers, properties.get("app.kafka.topic.events"));
         commands = new Commands(brokers, properties.get("app.kafka.topic.commands"));

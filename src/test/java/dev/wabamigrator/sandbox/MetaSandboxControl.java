@@ -101,6 +101,11 @@ public final class MetaSandboxControl {
         http.ok(http.post("/numbers/" + e164 + "/disable-two-step"));
     }
 
+    /** The customer accepts the migration intent in Meta Business Suite. */
+    public void accept(String intentId) {
+        http.ok(http.post("/intents/" + intentId + "/accept"));
+    }
+
     /** The {@code X-App-Usage} percentage. */
     public void setAppUsagePercent(int percent) {
         http.ok(http.post("/usage", Map.of("percent", percent)));

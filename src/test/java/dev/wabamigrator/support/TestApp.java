@@ -31,6 +31,9 @@ public final class TestApp implements AutoCloseable {
         p.put("app.kafka.topic.commands", "waba.migration.commands.v1." + topicSuffix);
         p.put("app.kafka.topic.events", "waba.migration.events.v1." + topicSuffix);
         p.put("app.kafka.topic.commands-dlq", "waba.migration.commands.dlq.v1." + topicSuffix);
+        p.put("app.kafka.topic.webhooks-meta", "waba.webhooks.meta.v1." + topicSuffix);
+        // the webhook server of each test app on a port of its own
+        p.put("app.webhook.port", String.valueOf(freePort()));
         p.put("app.kafka.topic.partitions", "3");
         p.put("app.kafka.consumer-group", "waba-migrator-" + topicSuffix);
         p.put("app.kafka.poll-timeout-ms", "100");
