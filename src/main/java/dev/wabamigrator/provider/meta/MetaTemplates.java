@@ -110,8 +110,7 @@ public final class MetaTemplates {
 
     /** Another call to make. */
     public boolean more(Exchange exchange) {
-        Run r = run(exchange);
-        return r.phase != Phase.DONE && !r.migration.isClaimLost(); // a lost claim: the row moved on without us
+        return run(exchange).phase != Phase.DONE;
     }
 
     /** Names the next call on the exchange: a page of a list, or a batch of templates to migrate. */
