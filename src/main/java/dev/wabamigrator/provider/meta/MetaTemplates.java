@@ -268,6 +268,7 @@ public final class MetaTemplates {
             answeredIds.add(text);
             if (r.pending.contains(text)) {
                 r.migrated.add(text);
+                r.failedOnce.remove(text); // the retry went through
             }
         }
         Map<String, String> failures = failures(answer.body().path("failed_templates"));
