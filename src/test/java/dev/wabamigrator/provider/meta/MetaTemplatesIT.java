@@ -45,7 +45,9 @@ class MetaTemplatesIT {
 
     @BeforeAll
     static void start() throws Exception {
-        service = SandboxedService.start(TestDatabase.h2(), Map.of());
+        service = SandboxedService.start(TestDatabase.h2(), Map.of(
+                "app.provider.meta.acceptance.initial-interval-ms", "50",
+                "app.provider.meta.acceptance.max-interval-ms", "200"));
         commands = service.commands();
         events = service.events();
         meta = MetaSandboxControl.of(service.app().bean("providerSandbox", ProviderSandbox.class));
@@ -151,5 +153,36 @@ class MetaTemplatesIT {
         assertThat(report.path("note").asText()).contains("the source's templates could not be listed");
         assertThat(report.at("/counts/migrated").asInt()).isZero();
         assertThat(meta.calls(Ops.MIGRATE_TEMPLATES, s.destination)).as("migrate calls").isZero();
+    }
+
+    @Test
+    void should_only_compare_in_meta_mps_where_meta_duplicates_the_templates_itself() {
+        String id = "m-tpl-mps";
+        String source = "1000004101";
+        String national = "6505554101";
+        meta.addTemplates(source, "welcome", 4, Map.of());                    // duplicated by Meta on acceptance
+        meta.addTemplates(source, "fresh", 2, Map.of("quality", "UNKNOWN"));  // eligible, but Meta copies GREEN only
+        meta.addTemplates(source, "yellow", 1, Map.of("quality", "YELLOW"));
+        meta.addSourceNumber(source, "1", national, "Acme MPS");
+        commands.send("1" + national, """
+                {"commandId":"start-%s","type":"StartMigration","migrationId":"%s","flow":"META_MPS",
+                 "phoneNumber":{"countryCode":"1","number":"%s"},
+                 "meta":{"sourceWabaId":"%s","businessPortfolioId":"77%s0000","displayPhoneNumber":"+1 %s",
+                         "verifiedName":"Acme MPS","pin":"123456"}}"""
+                .formatted(id, id, national, source, source, national));
+
+        events.awaitType(id, "waba.migration.completed");
+        JsonNode event = events.awaitType(id, TEMPLATES_MIGRATED);
+
+        assertThat(MessageSchemas.shared().validateEvent(event)).isEmpty();
+        JsonNode report = event.at("/data/report");
+        assertThat(report.path("mode").asText()).isEqualTo("REPORT_ONLY");
+        assertThat(report.at("/counts/eligible").asInt()).isEqualTo(6);
+        assertThat(report.at("/counts/alreadyPresent").asInt()).isEqualTo(4);
+        assertThat(report.at("/counts/migrated").asInt()).isZero();
+        assertThat(names(report.path("failed"))).containsExactly("fresh_4", "fresh_5");
+        assertThat(names(report.path("skipped"))).containsExactly("yellow_6");
+        assertThat(meta.calls(Ops.MIGRATE_TEMPLATES, report.path("destinationWabaId").asText()))
+                .as("no migrate call in META_MPS").isZero();
     }
 }
