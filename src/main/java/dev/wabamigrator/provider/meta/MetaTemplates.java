@@ -232,6 +232,7 @@ public final class MetaTemplates {
             if (r.atDestination.contains(r.source.get(id).key())) {
                 r.pending.remove(id);
                 r.migrated.add(id);
+                r.failedOnce.remove(id); // a retry that went through before its answer was lost
             }
         }
         r.phase = r.resumeAfterReadBack;
