@@ -45,7 +45,10 @@ public enum GraphCall {
     PREFLIGHT_DESTINATION_WABA("GET", null, Token.BUSINESS),
     /** Preflight: {@code GET /{destinationWabaId}/subscribed_apps}: is an app subscribed to its webhooks? */
     PREFLIGHT_SUBSCRIBED_APPS("GET", "subscribed_apps", Token.BUSINESS),
-    /** Templates: {@code GET /{sourceWabaId}/message_templates?fields=id,name,language,status,category,quality_score}. */
+    /**
+     * Templates: {@code GET /{sourceWabaId}/message_templates?fields=id,name,language,status,category,quality_score},
+     * every page.
+     */
     LIST_SOURCE_TEMPLATES("GET", "message_templates", Token.SYSTEM),
     /** Templates: {@code GET /{destinationWabaId}/message_templates?fields=...}: what the destination has. */
     LIST_DESTINATION_TEMPLATES("GET", "message_templates", Token.BUSINESS),

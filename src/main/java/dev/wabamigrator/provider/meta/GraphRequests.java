@@ -286,7 +286,8 @@ public final class GraphRequests {
 
     private static String objectId(GraphCall call, Migration m) {
         return switch (call) {
-            case TAG_INTENT, LIST_SOURCE_NUMBERS, PREFLIGHT_SOURCE_WABA, PREFLIGHT_SOURCE_NUMBERS, LIST_SOURCE_TEMPLATES ->
+            case TAG_INTENT, LIST_SOURCE_NUMBERS, PREFLIGHT_SOURCE_WABA, PREFLIGHT_SOURCE_NUMBERS,
+                    LIST_SOURCE_TEMPLATES ->
                     m.param("meta.sourceWabaId");
             case GET_INTENT -> m.result("intentId");
             case FETCH_BUSINESS_TOKEN -> m.param("meta.businessPortfolioId");

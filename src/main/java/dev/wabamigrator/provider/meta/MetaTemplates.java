@@ -226,7 +226,7 @@ public final class MetaTemplates {
         r.phase = r.pending.isEmpty() ? Phase.DONE : Phase.MIGRATE;
     }
 
-    /** After a migrate without an answer: what arrived counts as migrated, the rest is sent again, in smaller batches. */
+    /** After a migrate without an answer: what arrived counts as migrated; the rest goes again, in smaller batches. */
     private void readBack(Run r) {
         for (String id : List.copyOf(r.pending)) {
             if (r.atDestination.contains(r.source.get(id).key())) {
