@@ -69,7 +69,8 @@ final class Demo {
             new Sample("mps-2fa", "META_MPS", "1", "6505551006",
                     "two-step verification still on: parked for a person, resumed once it is off", false),
             new Sample("classic", "META_CLASSIC", "55", "11987654321",
-                    "WABA to WABA: migrate, code by SMS, verify, register", false),
+                    "WABA to WABA: migrate, code by SMS, verify, register, then its templates (one rejected twice)",
+                    false),
             new Sample("preflight", "META_CLASSIC", "55", "11987650777",
                     "preflight finds a display name change pending: parked for a person, resumed once approved",
                     false, true));
@@ -124,6 +125,13 @@ final class Demo {
             for (Sample sample : SAMPLES) {
                 if (sample.flow().equals("META_MPS") || sample.pendingName()) {
                     meta.addSourceNumber(sample.sourceWaba(), sample.cc(), sample.number(), "Acme");
+                }
+                if (sample.id().equals("classic")) {
+                    // the templates step copies what the destination lacks and reports the rest
+                    meta.addSourceNumber(sample.sourceWaba(), sample.cc(), sample.number(), "Acme");
+                    meta.addTemplates(sample.sourceWaba(), "order_update", 12, "APPROVED", "GREEN", 0);
+                    meta.addTemplates(sample.sourceWaba(), "spring_sale", 1, "APPROVED", "RED", 0);
+                    meta.addTemplates(sample.sourceWaba(), "delivery_window", 1, "APPROVED", "GREEN", 2);
                 }
                 if (sample.pendingName()) {
                     meta.setNumberFacts(sample.phone(), null, "PENDING_REVIEW", null, null);
@@ -204,8 +212,8 @@ final class Demo {
                 Map<String, Object> meta = new LinkedHashMap<>(Map.of("destinationWabaId", "333",
                         "displayPhoneNumber", "+" + sample.phone(), "verifiedName", "Acme BR", "codeMethod", "SMS",
                         "language", "pt_BR", "pin", "654321"));
-                if (sample.pendingName()) {
-                    meta.put("sourceWabaId", sample.sourceWaba()); // preflight reads the number in its source WABA
+                if (sample.pendingName() || sample.id().equals("classic")) {
+                    meta.put("sourceWabaId", sample.sourceWaba()); // preflight and templates read the source WABA
                 }
                 command.put("meta", meta);
             }
@@ -214,6 +222,18 @@ final class Demo {
     }
 
     private static String detail(JsonNode data) {
+        if (data.has("report") && data.path("report").has("counts")) {
+            JsonNode r = data.path("report");
+            JsonNode c = r.path("counts");
+            StringBuilder sb = new StringBuilder("templates: " + c.path("eligible").asInt() + " eligible, "
+                    + c.path("migrated").asInt() + " migrated, " + c.path("failed").asInt() + " failed, "
+                    + c.path("skipped").asInt() + " skipped");
+            for (String list : List.of("failed", "skipped")) {
+                r.path(list).forEach(t -> sb.append("; ").append(list).append(' ').append(t.path("name").asText())
+                        .append(" (").append(t.path("reason").asText()).append(')'));
+            }
+            return sb.toString();
+        }
         if (data.has("awaiting")) {
             return data.path("awaiting").path("kind").asText() + ": " + data.path("awaiting").path("reason").asText();
         }

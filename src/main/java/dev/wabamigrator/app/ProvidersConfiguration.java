@@ -11,6 +11,7 @@ import dev.wabamigrator.provider.alibaba.CamsRequests;
 import dev.wabamigrator.provider.meta.GraphRequests;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier;
 import dev.wabamigrator.provider.meta.MetaPreflight;
+import dev.wabamigrator.provider.meta.MetaTemplates;
 import dev.wabamigrator.provider.meta.MetaSteps;
 import dev.wabamigrator.provider.meta.RegisterAttempts;
 import dev.wabamigrator.provider.meta.RegisterBudget;
@@ -126,5 +127,6 @@ public final class ProvidersConfiguration implements CamelConfiguration {
                 Duration.ofMillis(acceptanceMaxIntervalMs), Duration.ofMillis(acceptanceDeadlineMs)),
                 new MetaSteps.ReadBack(readBackMaxSendsInDoubt, readBackPending, readBackMaxPages)));
         registry.bind("metaPreflight", new MetaPreflight(retryPolicy));
+        registry.bind("metaTemplates", new MetaTemplates());
     }
 }

@@ -19,8 +19,20 @@ public sealed interface StepOutcome {
         return null;
     }
 
-    /** The step is done. {@code result} holds non-secret provider ids; {@code nextStep} null means "the flow's next". */
-    record Succeeded(Map<String, String> result, String nextStep, Map<String, String> secrets) implements StepOutcome {
+    /**
+     * The step is done. {@code result} holds non-secret provider ids; {@code nextStep} null means "the flow's next";
+     * {@code report}, when not null, is one more event recorded with the step's success.
+     */
+    record Succeeded(Map<String, String> result, String nextStep, Map<String, String> secrets, Report report)
+            implements StepOutcome {
+
+        public Succeeded(Map<String, String> result, String nextStep, Map<String, String> secrets) {
+            this(result, nextStep, secrets, null);
+        }
+    }
+
+    /** What a step found, published as its own event type (no secrets), e.g. the templates step's report. */
+    record Report(String eventType, com.fasterxml.jackson.databind.node.ObjectNode data) {
     }
 
     /**

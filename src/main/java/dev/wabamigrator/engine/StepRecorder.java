@@ -76,6 +76,9 @@ public final class StepRecorder {
             String next = s.nextStep() != null ? s.nextStep()
                     : flows.get(m.getFlow()).next(m.getStep()).orElse(null);
             out.add(event(EventTypes.STEP_SUCCEEDED, m, Details.none(), now));
+            if (s.report() != null) {
+                out.add(events.migrationReport(s.report().eventType(), m, s.report().data(), now));
+            }
             if (next == null) {
                 m.complete();
                 out.add(event(EventTypes.COMPLETED, m, Details.none(), now));

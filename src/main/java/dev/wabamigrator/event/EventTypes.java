@@ -18,13 +18,15 @@ public final class EventTypes {
     public static final String BATCH_PROGRESS = "waba.migration.batch.progress";
     /** The answer to a CheckMigration: every preflight check's result; key the number, subject the commandId. */
     public static final String PREFLIGHT_CHECKED = "waba.migration.preflight.checked";
+    /** The templates step's report: counts, and every failed or skipped template with its reason. */
+    public static final String TEMPLATES_MIGRATED = "waba.migration.templates.migrated";
 
     /** A provider's webhook about a migrated number (Meta: account_update, phone_number_name_update). */
     public static final String PROVIDER_NOTICE = "waba.migration.provider-notice";
 
     public static final List<String> ALL = List.of(ACCEPTED, STEP_SUCCEEDED, STEP_RETRY_SCHEDULED, AWAITING_INPUT,
             COMPLETED, FAILED, CANCELLED, COMMAND_REJECTED, OPERATOR_ACTION, BATCH_PROGRESS, PREFLIGHT_CHECKED,
-            PROVIDER_NOTICE);
+            PROVIDER_NOTICE, TEMPLATES_MIGRATED);
 
     private EventTypes() {
     }

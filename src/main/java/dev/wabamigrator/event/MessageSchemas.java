@@ -65,7 +65,8 @@ public final class MessageSchemas {
             EventTypes.OPERATOR_ACTION, "migration-operator-action-event.v1.json",
             EventTypes.BATCH_PROGRESS, "batch-progress-event.v1.json",
             EventTypes.PREFLIGHT_CHECKED, "migration-preflight-checked-event.v1.json",
-            EventTypes.PROVIDER_NOTICE, "migration-provider-notice-event.v1.json");
+            EventTypes.PROVIDER_NOTICE, "migration-provider-notice-event.v1.json",
+            EventTypes.TEMPLATES_MIGRATED, "migration-templates-migrated-event.v1.json");
 
     private final Map<String, JsonSchema> commandSchemas;
     private final Map<String, JsonSchema> eventSchemas;

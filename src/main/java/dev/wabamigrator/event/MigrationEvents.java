@@ -93,6 +93,20 @@ public final class MigrationEvents {
         return migrationEvent(type, data, details, m.getMigrationId(), m.getPhoneE164(), now);
     }
 
+    /**
+     * A step's report about {@code m} (e.g. {@code waba.migration.templates.migrated}): the migration's fields, with
+     * the report's fields under {@code data.report}.
+     */
+    public OutboxEvent migrationReport(String type, Migration m, ObjectNode report, Instant now) {
+        ObjectNode data = migrationData(m.getMigrationId(), m.getFlow(), m.getCountryCode(), m.getNationalNumber(),
+                m.getPhoneE164(), m.getState().name(), m.getStep(), m.getAttempt());
+        if (m.getBatchId() != null) {
+            data.put("batchId", m.getBatchId());
+        }
+        data.set("report", report);
+        return envelope(type, m.getMigrationId(), m.getPhoneE164(), data, now);
+    }
+
     /** An event about a migration known only by these fields (a row that cannot be read as a whole). */
     public OutboxEvent migrationEvent(String type, Snapshot m, Details details, Instant now) {
         ObjectNode data = migrationData(m.migrationId(), m.flow(), m.countryCode(), m.nationalNumber(), m.e164(),

@@ -88,6 +88,10 @@ final class MetaControl {
             if (facts != null) {
                 return facts;
             }
+            SandboxReply templates = state.templates.control(req); // templates, wabas/{id}/templates|business
+            if (templates != null) {
+                return templates;
+            }
         }
         return json(404, obj().put("error", "unknown sandbox control endpoint " + m + " /" + String.join("/", s)));
     }

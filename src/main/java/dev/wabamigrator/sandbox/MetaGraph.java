@@ -98,6 +98,8 @@ final class MetaGraph {
             case Ops.GET_NUMBER -> state.phones.containsKey(id) ? phoneNumbers.get(req, state.phones.get(id), auth)
                     : GraphErrors.noSuchObject(id);
             case Ops.GET_WABA -> phoneNumbers.getWaba(req, id, auth);
+            case Ops.LIST_TEMPLATES -> state.templates.list(req, id);
+            case Ops.MIGRATE_TEMPLATES -> state.templates.migrate(req, id);
             default -> GraphErrors.noSuchObject(id);
         };
     }
@@ -160,6 +162,8 @@ final class MetaGraph {
             case "verify_code" -> post ? Ops.VERIFY_CODE : Ops.UNKNOWN;
             case "register" -> post ? Ops.REGISTER : Ops.UNKNOWN;
             case "deregister" -> post ? Ops.DEREGISTER : Ops.UNKNOWN;
+            case "message_templates" -> get ? Ops.LIST_TEMPLATES : Ops.UNKNOWN;
+            case "migrate_message_templates" -> post ? Ops.MIGRATE_TEMPLATES : Ops.UNKNOWN;
             default -> Ops.UNKNOWN;
         };
     }

@@ -66,6 +66,8 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
         public static final String DEREGISTER = "deregister";
         public static final String GET_NUMBER = "phone_number";
         public static final String GET_WABA = "waba";
+        public static final String LIST_TEMPLATES = "message_templates";
+        public static final String MIGRATE_TEMPLATES = "migrate_message_templates";
         public static final String UNKNOWN = "unknown";
 
         private Ops() {
@@ -238,6 +240,16 @@ public final class MetaSandbox implements HttpHandler, AutoCloseable {
             f.newNameStatus = fact(newNameStatus, f.newNameStatus);
             f.accountMode = fact(accountMode, f.accountMode);
             f.platformType = fact(platformType, f.platformType);
+        }
+    }
+
+    /**
+     * Adds {@code count} templates named {@code prefix_i} (en_US, UTILITY) to a WABA (docs/sandbox.md, "Templates");
+     * each fails migration {@code failTimes} times before it goes through.
+     */
+    public void addTemplates(String wabaId, String prefix, int count, String status, String quality, int failTimes) {
+        synchronized (state.lock) {
+            state.templates.add(wabaId, prefix, count, status, quality, failTimes);
         }
     }
 

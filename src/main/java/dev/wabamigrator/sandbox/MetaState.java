@@ -105,6 +105,7 @@ final class MetaState {
     final Set<String> firedOnce = new HashSet<>();                 // "<pattern>|<key>" of the once-only patterns
     final CallCounts calls = new CallCounts();
     final MetaAccountFacts facts = new MetaAccountFacts();          // what preflight reads
+    final MetaTemplates templates = new MetaTemplates(this);        // message templates per WABA
     private final AtomicLong ids = new AtomicLong(100_000_000_000_000L);
     volatile int pageSize = DEFAULT_PAGE_SIZE;
     volatile int appUsagePercent;
@@ -128,6 +129,7 @@ final class MetaState {
             expiredTokens.clear();
             firedOnce.clear();
             facts.clear();
+            templates.clear();
         }
         calls.clear();
         pageSize = DEFAULT_PAGE_SIZE;

@@ -114,7 +114,7 @@ class MessageSchemasTest {
     @Test
     void should_have_at_least_one_example_for_every_message_in_asyncapi() {
         JsonNode messages = asyncApi.path("components").path("messages");
-        assertThat(messages.size()).isEqualTo(6 + 12 + 1 + 1); // commands, events, dead letter, Meta webhook
+        assertThat(messages.size()).isEqualTo(6 + 13 + 1 + 1); // commands, events, dead letter, Meta webhook
         messages.fields().forEachRemaining(message ->
                 assertThat(message.getValue().path("examples").size()).as(message.getKey()).isPositive());
         Set<String> exampleCommandTypes = examples("commands").stream()
@@ -146,7 +146,7 @@ class MessageSchemasTest {
                     .filter(name -> name.endsWith(".v1.json") && !name.equals("common.v1.json"))
                     .collect(Collectors.toCollection(TreeSet::new));
         }
-        assertThat(referenced).isEqualTo(messageSchemaFiles).hasSize(18);
+        assertThat(referenced).isEqualTo(messageSchemaFiles).hasSize(19);
         assertThat(asyncApi.at("/channels/commands/address").asText()).isEqualTo("waba.migration.commands.v1");
         assertThat(asyncApi.at("/channels/events/address").asText()).isEqualTo("waba.migration.events.v1");
         assertThat(asyncApi.at("/channels/commandsDlq/address").asText()).isEqualTo("waba.migration.commands.dlq.v1");

@@ -110,4 +110,30 @@ public final class MetaSandboxControl {
     public void setAppUsagePercent(int percent) {
         http.ok(http.post("/usage", Map.of("percent", percent)));
     }
+
+    /**
+     * Adds {@code count} templates named {@code prefix_i} to a WABA; {@code options} may set {@code status},
+     * {@code quality}, {@code category}, {@code language} and {@code fail_times} (migrations that fail first).
+     */
+    public void addTemplates(String wabaId, String prefix, int count, Map<String, ?> options) {
+        Map<String, Object> body = new LinkedHashMap<>(options);
+        body.put("prefix", prefix);
+        body.put("count", count);
+        http.ok(http.post("/wabas/" + wabaId + "/templates", body));
+    }
+
+    /** Every template of a WABA, as Graph lists them (one array, no paging). */
+    public com.fasterxml.jackson.databind.JsonNode templates(String wabaId) {
+        return http.ok(http.get("/wabas/" + wabaId + "/templates")).path("data");
+    }
+
+    /** Places a WABA in another business: templates do not migrate to or from it. */
+    public void setBusiness(String wabaId, String businessId) {
+        http.ok(http.post("/wabas/" + wabaId + "/business", Map.of("business_id", businessId)));
+    }
+
+    /** A migrate_message_templates call naming more than {@code count} templates times out (0: never). */
+    public void setTemplateTimeoutAbove(int count) {
+        http.ok(http.post("/templates", Map.of("timeout_above", count)));
+    }
 }

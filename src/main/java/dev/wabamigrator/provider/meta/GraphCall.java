@@ -44,7 +44,19 @@ public enum GraphCall {
      */
     PREFLIGHT_DESTINATION_WABA("GET", null, Token.BUSINESS),
     /** Preflight: {@code GET /{destinationWabaId}/subscribed_apps}: is an app subscribed to its webhooks? */
-    PREFLIGHT_SUBSCRIBED_APPS("GET", "subscribed_apps", Token.BUSINESS);
+    PREFLIGHT_SUBSCRIBED_APPS("GET", "subscribed_apps", Token.BUSINESS),
+    /**
+     * Templates: {@code GET /{sourceWabaId}/message_templates?fields=id,name,language,status,category,quality_score},
+     * every page.
+     */
+    LIST_SOURCE_TEMPLATES("GET", "message_templates", Token.SYSTEM),
+    /** Templates: {@code GET /{destinationWabaId}/message_templates?fields=...}: what the destination has. */
+    LIST_DESTINATION_TEMPLATES("GET", "message_templates", Token.BUSINESS),
+    /**
+     * Templates: {@code POST /{destinationWabaId}/migrate_message_templates {source_waba_id, count, template_ids}}:
+     * recreates the named source templates at the destination.
+     */
+    MIGRATE_TEMPLATES("POST", "migrate_message_templates", Token.BUSINESS);
 
     /** The exchange property that names the call for {@code meta-graph-call}. */
     public static final String PROPERTY = "graphCall";
@@ -87,7 +99,7 @@ public enum GraphCall {
      */
     public boolean safeToRepeat() {
         return switch (this) {
-            case TAG_INTENT, MIGRATE_NUMBER, REQUEST_CODE, REGISTER -> false;
+            case TAG_INTENT, MIGRATE_NUMBER, REQUEST_CODE, REGISTER, MIGRATE_TEMPLATES -> false;
             default -> true;
         };
     }

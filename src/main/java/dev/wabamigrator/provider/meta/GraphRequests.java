@@ -57,6 +57,8 @@ public final class GraphRequests {
     public static final String PAGE_AFTER = "graphPageAfter";
     /** Exchange property: whether this call carried the business token (never the token itself). */
     static final String BUSINESS_TOKEN_USED = "graphBusinessTokenUsed";
+    /** Exchange property: the JSON body a step built itself for its call (migrate_message_templates). */
+    public static final String REQUEST_BODY = "graphRequestBody";
     private static final String APP_KEY = "app";
     private static final String NUMBER_FIELDS = "id,display_phone_number,status";
     private static final String INTENT_FIELDS = "id,status,destination_waba,solution,waba";
@@ -153,10 +155,12 @@ public final class GraphRequests {
         Map<String, String> query = query(call);
         String after = exchange.getProperty(PAGE_AFTER, String.class);
         if (after != null && (call == GraphCall.LIST_SOURCE_NUMBERS || call == GraphCall.LIST_DESTINATION_NUMBERS
-                || call == GraphCall.PREFLIGHT_SOURCE_NUMBERS)) {
+                || call == GraphCall.PREFLIGHT_SOURCE_NUMBERS || call == GraphCall.LIST_SOURCE_TEMPLATES
+                || call == GraphCall.LIST_DESTINATION_TEMPLATES)) {
             query.put("after", after); // the cursor, not paging.next: that URL carries the token in its query
         }
-        String body = body(call, m);
+        String body = call == GraphCall.MIGRATE_TEMPLATES ? exchange.getProperty(REQUEST_BODY, String.class)
+                : body(call, m);
         message.setHeader(Exchange.HTTP_METHOD, call.method());
         message.setHeader(Exchange.HTTP_PATH, path(call, m));
         if (query.isEmpty()) {
@@ -282,12 +286,13 @@ public final class GraphRequests {
 
     private static String objectId(GraphCall call, Migration m) {
         return switch (call) {
-            case TAG_INTENT, LIST_SOURCE_NUMBERS, PREFLIGHT_SOURCE_WABA, PREFLIGHT_SOURCE_NUMBERS ->
+            case TAG_INTENT, LIST_SOURCE_NUMBERS, PREFLIGHT_SOURCE_WABA, PREFLIGHT_SOURCE_NUMBERS,
+                    LIST_SOURCE_TEMPLATES ->
                     m.param("meta.sourceWabaId");
             case GET_INTENT -> m.result("intentId");
             case FETCH_BUSINESS_TOKEN -> m.param("meta.businessPortfolioId");
             case SUBSCRIBE_APPS, MIGRATE_NUMBER, LIST_DESTINATION_NUMBERS, PREFLIGHT_DESTINATION_WABA,
-                    PREFLIGHT_SUBSCRIBED_APPS -> destinationWaba(m);
+                    PREFLIGHT_SUBSCRIBED_APPS, LIST_DESTINATION_TEMPLATES, MIGRATE_TEMPLATES -> destinationWaba(m);
             case REQUEST_CODE, VERIFY_CODE, REGISTER, GET_PHONE_NUMBER, GET_VERIFICATION_STATUS ->
                     m.result("phoneNumberId");
         };
@@ -302,6 +307,10 @@ public final class GraphRequests {
             case PREFLIGHT_SOURCE_WABA -> query.put("fields", MetaPreflight.SOURCE_WABA_FIELDS);
             case PREFLIGHT_DESTINATION_WABA -> query.put("fields", MetaPreflight.DESTINATION_WABA_FIELDS);
             case PREFLIGHT_SOURCE_NUMBERS -> query.put("fields", MetaPreflight.NUMBER_FIELDS);
+            case LIST_SOURCE_TEMPLATES, LIST_DESTINATION_TEMPLATES -> {
+                query.put("fields", MetaTemplates.FIELDS);
+                query.put("limit", String.valueOf(MetaTemplates.PAGE_LIMIT));
+            }
             case FETCH_BUSINESS_TOKEN -> {
                 query.put("appsecret_proof", appSecretProof(api.appSecret(), api.systemToken()));
                 query.put("fetch_only", "true");

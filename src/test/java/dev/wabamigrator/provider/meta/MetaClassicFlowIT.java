@@ -92,7 +92,7 @@ class MetaClassicFlowIT {
 
         assertThat(succeededSteps("m-classic-happy"))
                 .containsExactly("preflight", "migrate-number", "request-code", "await-code", "verify",
-                        "register");
+                        "register", "templates");
         String phoneNumberId = completed.at("/data/result/phoneNumberId").asText();
         assertThat(meta.calls(Ops.REQUEST_CODE, phoneNumberId)).isEqualTo(1);
         assertThat(meta.calls(Ops.REGISTER, phone)).isEqualTo(1);
@@ -200,6 +200,6 @@ class MetaClassicFlowIT {
         assertThat(meta.calls(Ops.REGISTER, phone)).as("sends of register").isEqualTo(1);
         assertThat(meta.calls(Ops.GET_NUMBER, completed.at("/data/result/phoneNumberId").asText())).isEqualTo(1);
         assertThat(succeededSteps(id)).containsExactly("preflight", "migrate-number", "request-code", "await-code",
-                "verify", "register");
+                "verify", "register", "templates");
     }
 }

@@ -93,7 +93,8 @@ class MetaMpsFlowIT {
         JsonNode completed = events.awaitType("m-mps-happy", "waba.migration.completed");
 
         assertThat(succeededSteps("m-mps-happy")).containsExactly("preflight", "tag-intent", "await-acceptance",
-                "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number", "register");
+                "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number", "register",
+                "templates");
         assertThat(events.forMigration("m-mps-happy")).filteredOn(e -> e.path("type").asText().endsWith("awaiting-input"))
                 .singleElement().satisfies(e -> {
                     assertThat(e.at("/data/awaiting/kind").asText()).isEqualTo("CUSTOMER_ACCEPTANCE");
@@ -225,7 +226,7 @@ class MetaMpsFlowIT {
         assertThat(meta.calls(Ops.TOKEN, "7710000001080000")).isEqualTo(2);
         assertThat(succeededSteps("m-mps-token")).containsExactly("preflight", "tag-intent", "await-acceptance",
                 "fetch-business-token", "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number",
-                "register");
+                "register", "templates");
     }
 
     @Test
