@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wabamigrator.event.MessageSchemas;
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
 import dev.wabamigrator.support.StepServer;
@@ -12,6 +13,7 @@ import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,21 +48,9 @@ class TwoInstancesIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            for (TestApp app : apps) {
-                app.close();
-            }
-        } finally {
-            if (commands != null) {
-                commands.close();
-            }
-            if (events != null) {
-                events.close();
-            }
-            if (provider != null) {
-                provider.close();
-            }
-        }
+        List<AutoCloseable> open = new ArrayList<>(apps);
+        open.addAll(Arrays.asList(commands, events, provider));
+        Closing.inOrder(open.toArray(AutoCloseable[]::new));
     }
 
     @Test

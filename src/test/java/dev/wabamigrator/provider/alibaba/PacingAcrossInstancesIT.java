@@ -7,12 +7,14 @@ import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.sandbox.AlibabaSandbox;
 import dev.wabamigrator.sandbox.AlibabaSandboxControl;
 import dev.wabamigrator.sandbox.ProviderSandbox;
+import dev.wabamigrator.support.Closing;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
 import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,21 +43,9 @@ class PacingAcrossInstancesIT {
 
     @AfterEach
     void stop() throws Exception {
-        try {
-            for (TestApp app : apps) {
-                app.close();
-            }
-        } finally {
-            if (commands != null) {
-                commands.close();
-            }
-            if (events != null) {
-                events.close();
-            }
-            if (sandbox != null) {
-                sandbox.close();
-            }
-        }
+        List<AutoCloseable> open = new ArrayList<>(apps);
+        open.addAll(Arrays.asList(commands, events, sandbox));
+        Closing.inOrder(open.toArray(AutoCloseable[]::new));
     }
 
     @Test
