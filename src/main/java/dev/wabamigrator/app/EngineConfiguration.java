@@ -150,8 +150,10 @@ public final class EngineConfiguration implements CamelConfiguration {
         registry.bind("flowPassPicksStep", flowPass.picksStep());
         registry.bind("flowPassNotesOutcome", flowPass.notesOutcome());
         registry.bind("codeWait", codeWait);
-        registry.bind("commandIntake", new CommandIntake(json, new MessageSchemas(), flows, commands, events, store, clock,
-                maxCommandBytes));
+        CommandIntake intake = new CommandIntake(json, new MessageSchemas(), flows, commands, events, store, clock,
+                maxCommandBytes);
+        registry.bind("commandIntake", intake);
+        registry.bind("commandPoll", new dev.wabamigrator.command.CommandPoll(intake));
         registry.bind("outboxPublisher", new OutboxPublisher(store.outbox(), clock, scheduler.instanceId(), outboxBatchSize,
                 new OutboxPublisher.Timing(Duration.ofMillis(outboxLeaseMs),
                         Duration.ofMillis(outboxMaxBlockMs).plus(Duration.ofMillis(outboxDeliveryTimeoutMs)),

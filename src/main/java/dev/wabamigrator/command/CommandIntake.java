@@ -50,6 +50,46 @@ public final class CommandIntake {
         this.maxCommandBytes = maxCommandBytes;
     }
 
+    /** A record of the commands topic: its value and its key. */
+    public record Record(byte[] value, String key) {
+    }
+
+    /**
+     * Takes the records of one poll, in their order, all in one transaction: a command sees what the commands
+     * before it in the poll did (a cancel after its start, a commandId repeated). If any of them spoils that
+     * transaction (a value the database refuses, a race with another instance, an unreadable row), nothing of it is
+     * kept and the poll is taken one record, one transaction at a time, exactly as {@link #handle} alone would.
+     *
+     * @return what was done with each record, in the same order
+     * @throws Sql.SqlFailure when the database is unwell: nothing is kept, the poll is to be read again
+     */
+    public List<IntakeResult> handlePoll(List<Record> records) {
+        try {
+            return store.inOneTransaction(() -> records.stream().map(r -> handle(r.value(), r.key())).toList());
+        } catch (RuntimeException e) {
+            // Sql.SharedTransactionFailed, or the database failing: one by one tells which record is to blame
+            LOG.warn("a poll of {} commands is taken one by one: {}", records.size(), e.getClass().getSimpleName());
+        }
+        List<IntakeResult> results = new ArrayList<>(records.size());
+        for (Record record : records) {
+            results.add(handleAlone(record));
+        }
+        return results;
+    }
+
+    /** One record in its own transactions; what is its own fault is dead-lettered, an outage is thrown. */
+    private IntakeResult handleAlone(Record record) {
+        try {
+            return handle(record.value(), record.key());
+        } catch (Sql.RefusedValue refused) {
+            return processingError(refused);
+        } catch (Sql.SqlFailure outage) {
+            throw outage;
+        } catch (RuntimeException e) {
+            return processingError(e);
+        }
+    }
+
     public IntakeResult handle(byte[] value, String key) {
         if (value == null || value.length == 0) {
             return IntakeResult.toDeadLetter(IntakeResult.NOT_JSON, "empty record value");

@@ -197,7 +197,8 @@ public final class MigrationCommands {
         }
         MigrationStore.Saved saved = store.saveResume(m, command, out, now);
         if (saved == MigrationStore.Saved.WRITTEN_PAUSE_ENDED) {
-            pauses.endedBy(m.getMigrationId()); // a person fixed what paused the provider's calls
+            // a person fixed what paused the provider's calls; forgotten here only once that is committed
+            store.afterCommit(() -> pauses.endedBy(m.getMigrationId()));
         }
         return saved != MigrationStore.Saved.NOT_WRITTEN;
     }

@@ -148,6 +148,19 @@ public final class MigrationStore {
                 row -> row.getString(1)).stream().findFirst();
     }
 
+    /**
+     * Runs {@code work} with every write of this store on this thread in one transaction: see
+     * {@link Sql#inOneTransaction}.
+     */
+    public <T> T inOneTransaction(java.util.function.Supplier<T> work) {
+        return sql.inOneTransaction(work);
+    }
+
+    /** Runs {@code action} once what this thread wrote is committed. */
+    public void afterCommit(Runnable action) {
+        sql.afterCommit(action);
+    }
+
     /** True when a command with this id was applied or rejected already. */
     public boolean isCommandProcessed(String commandId) {
         return !sql.query("find-processed-command", Map.of("commandId", commandId), row -> row.getString(1)).isEmpty();
@@ -240,12 +253,13 @@ public final class MigrationStore {
     private Saved saveCommand(Migration m, ProcessedCommand command, List<OutboxEvent> events, Instant now,
                               boolean endPause) {
         return sql.inTransaction(connection -> {
-            boolean pauseEnded = endPause && sql.update(connection, "delete-provider-pause-of-migration",
-                    Map.of("migrationId", m.getMigrationId())) > 0;
+            // the guarded update first: when it writes nothing, nothing else is written either (no rollback, which
+            // would undo the other commands sharing this transaction, see Sql.inOneTransaction)
             if (!update(connection, m, now)) {
-                connection.rollback();
                 return Saved.NOT_WRITTEN;
             }
+            boolean pauseEnded = endPause && sql.update(connection, "delete-provider-pause-of-migration",
+                    Map.of("migrationId", m.getMigrationId())) > 0;
             insertProcessed(connection, command, "APPLIED", now);
             outbox.add(connection, events, now);
             history.command(connection, command.commandId(), command.type(), m, now);

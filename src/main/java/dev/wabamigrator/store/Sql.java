@@ -41,6 +41,7 @@ public final class Sql {
     private final DataSource dataSource;
     private final String dialect;
     private final Map<String, Parsed> statements = new ConcurrentHashMap<>();
+    private final ThreadLocal<Shared> shared = new ThreadLocal<>();
 
     public Sql(DataSource dataSource) {
         this.dataSource = dataSource;
@@ -57,7 +58,61 @@ public final class Sql {
         return dialect;
     }
 
+    /**
+     * Runs {@code work} so that every {@link #inTransaction} it makes on this thread joins one transaction: one
+     * commit for many small units of work. If one of them fails, the whole is rolled back and
+     * {@link SharedTransactionFailed} (or the database's own failure, when the commit itself failed) is thrown: the
+     * caller repeats the work unit by unit. What {@link #afterCommit} was given runs only once the whole is committed.
+     */
+    public <T> T inOneTransaction(java.util.function.Supplier<T> work) {
+        if (shared.get() != null) {
+            return work.get();
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            Shared unit = new Shared(connection);
+            shared.set(unit);
+            try {
+                T result = work.get();
+                if (unit.failure != null) {
+                    // a unit of work failed and its failure was caught on the way: what it wrote is not sound
+                    throw new SharedTransactionFailed(unit.failure);
+                }
+                connection.commit();
+                shared.remove();
+                unit.afterCommit.forEach(Runnable::run);
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                if (unit.failure != null) {
+                    throw new SharedTransactionFailed(unit.failure);
+                }
+                throw e;
+            } finally {
+                shared.remove();
+                connection.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw SqlFailure.of(e);
+        }
+    }
+
+    /** Runs {@code action} once the current transaction of this thread is committed: at once outside one. */
+    public void afterCommit(Runnable action) {
+        Shared unit = shared.get();
+        if (unit == null) {
+            action.run();
+        } else {
+            unit.afterCommit.add(action);
+        }
+    }
+
     public <T> T inTransaction(Work<T> work) {
+        Shared unit = shared.get();
+        if (unit != null) {
+            return joined(unit, work);
+        }
         try (Connection connection = dataSource.getConnection()) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
@@ -73,6 +128,44 @@ public final class Sql {
             }
         } catch (SQLException e) {
             throw SqlFailure.of(e);
+        }
+    }
+
+    /** A unit of work inside {@link #inOneTransaction}: on its connection, and spoiling the whole if it fails. */
+    private static <T> T joined(Shared unit, Work<T> work) {
+        if (unit.failure != null) {
+            throw new SharedTransactionFailed(unit.failure);
+        }
+        try {
+            return work.run(unit.connection);
+        } catch (SQLException e) {
+            // PostgreSQL refuses every statement after a failed one: the rest of the whole cannot go on
+            unit.failure = e;
+            throw SqlFailure.of(e);
+        } catch (RuntimeException e) {
+            unit.failure = e;
+            throw e;
+        }
+    }
+
+    /** The transaction that {@link #inOneTransaction} holds open on this thread. */
+    private static final class Shared {
+        final Connection connection;
+        final List<Runnable> afterCommit = new ArrayList<>();
+        Exception failure;
+
+        Shared(Connection connection) {
+            this.connection = connection;
+        }
+    }
+
+    /**
+     * A unit of work inside {@link #inOneTransaction} failed, so the whole was rolled back. Not a {@link SqlFailure}:
+     * code that retries a failed statement must not retry inside a spoiled transaction.
+     */
+    public static final class SharedTransactionFailed extends RuntimeException {
+        SharedTransactionFailed(Exception cause) {
+            super("one unit of a shared transaction failed: " + cause.getClass().getSimpleName(), cause);
         }
     }
 

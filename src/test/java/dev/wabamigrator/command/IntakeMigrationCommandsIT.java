@@ -13,7 +13,10 @@ import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -166,6 +169,90 @@ class IntakeMigrationCommandsIT {
         JsonNode rejected = events.awaitRejection("too-big");
         assertThat(rejected.at("/data/reason/code").asText()).isEqualTo("PAYLOAD_TOO_LARGE");
         assertNextGoodCommandIsProcessed("too-big");
+    }
+
+    private static Map.Entry<String, String> startOf(String tag, int i) {
+        String number = "77120" + String.format("%05d", i);
+        return Map.entry("44" + number, start(tag + "-" + i, "m-" + tag + "-" + i, number));
+    }
+
+    private static List<Map.Entry<String, String>> starts(String tag, int from, int to) {
+        return IntStream.range(from, to).mapToObj(i -> startOf(tag, i)).toList();
+    }
+
+    private static void assertEachAcceptedOnce(String tag, int from, int to) {
+        for (int i = from; i < to; i++) {
+            String migrationId = "m-" + tag + "-" + i;
+            events.awaitType(migrationId, "waba.migration.accepted");
+            assertThat(events.forMigration(migrationId)).as(migrationId)
+                    .filteredOn(e -> e.path("type").asText().equals("waba.migration.accepted")).hasSize(1);
+        }
+    }
+
+    @Test
+    void should_take_a_poll_of_many_commands_each_once_and_in_order() {
+        commands.sendTogether(starts("many", 0, 150));
+
+        assertEachAcceptedOnce("many", 0, 150);
+        assertThat(events.all()).noneMatch(e -> e.at("/data/commandId").asText().startsWith("many-")
+                && e.path("type").asText().endsWith("rejected"));
+    }
+
+    @Test
+    void should_apply_a_command_id_repeated_inside_one_poll_once() {
+        List<Map.Entry<String, String>> poll = new ArrayList<>(starts("dup", 200, 210));
+        poll.add(5, startOf("dup", 203)); // the same record again, later in the same poll
+        poll.add(startOf("dup", 200));
+        commands.sendTogether(poll);
+
+        assertEachAcceptedOnce("dup", 200, 210);
+        assertNextGoodCommandIsProcessed("dup-in-poll");
+        assertThat(events.all()).noneMatch(e -> e.at("/data/commandId").asText().startsWith("dup-")
+                && e.path("type").asText().endsWith("rejected"));
+        assertThat(provider.calls("one", "m-dup-203")).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void should_cancel_a_migration_started_in_the_same_poll() {
+        List<Map.Entry<String, String>> poll = new ArrayList<>(starts("startcancel", 300, 305));
+        Map.Entry<String, String> started = startOf("startcancel", 305);
+        poll.add(started);
+        poll.add(Map.entry(started.getKey(), """
+                {"commandId":"cancel-startcancel-305","type":"CancelMigration","migrationId":"m-startcancel-305",
+                 "reason":"changed our mind"}"""));
+        // and a start for that number again after its cancel: the number is free once cancelled
+        poll.add(Map.entry(started.getKey(), start("startcancel-again", "m-startcancel-again", "7712000305")));
+        commands.sendTogether(poll);
+
+        events.awaitType("m-startcancel-305", "waba.migration.cancelled");
+        events.awaitType("m-startcancel-again", "waba.migration.accepted");
+        assertThat(events.forMigration("m-startcancel-305")).extracting(e -> e.path("type").asText())
+                .startsWith("waba.migration.accepted").contains("waba.migration.cancelled");
+        assertThat(events.all()).noneMatch(e -> e.path("type").asText().endsWith("rejected")
+                && e.at("/data/commandId").asText().contains("startcancel"));
+        assertEachAcceptedOnce("startcancel", 300, 305);
+    }
+
+    @Test
+    void should_dead_letter_a_poison_record_in_the_middle_of_a_poll_and_take_the_others() throws Exception {
+        try (var connection = database.connect(); var statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE processed_command ADD CONSTRAINT test_refuses_poll_poison CHECK (command_id NOT LIKE 'poll-poison%')");
+        }
+        List<Map.Entry<String, String>> poll = new ArrayList<>(starts("poisoned", 400, 420));
+        // the database refuses it even as a rejection: it spoils the poll's transaction, so the poll goes one by one
+        poll.add(10, Map.entry("447712999999", """
+                {"commandId":"poll-poison-1","type":"StartMigration","migrationId":"m-poll-poison","flow":"TEST_STEPS",
+                 "phoneNumber":{"countryCode":"44","number":"7712999999"},"meta":{"pin":"135791"}}"""));
+        poll.add(15, Map.entry("447712999998", "not json at all"));
+        commands.sendTogether(poll);
+
+        ConsumerRecord<String, byte[]> dead = awaitDeadLetter("447712999999");
+        assertThat(header(dead, "waba-dlq-reason")).isEqualTo("UNSTORABLE_VALUE");
+        assertNoSecretIn(dead, "135791");
+        assertThat(header(awaitDeadLetter("447712999998"), "waba-dlq-reason")).isEqualTo("NOT_JSON");
+        assertEachAcceptedOnce("poisoned", 400, 420);
+        assertNextGoodCommandIsProcessed("poisoned-poll");
+        assertThat(deadLetters.records()).filteredOn(r -> "447712999999".equals(r.key())).hasSize(1);
     }
 
     @Test

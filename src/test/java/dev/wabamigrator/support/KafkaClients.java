@@ -62,6 +62,26 @@ public final class KafkaClients {
             return "1" + nationalNumber;
         }
 
+        /**
+         * Sends records in one go (sent together, then awaited), so they land side by side in the log and a consumer
+         * reads them in one poll.
+         */
+        public void sendTogether(java.util.List<Map.Entry<String, String>> records) {
+            java.util.List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
+            for (Map.Entry<String, String> record : records) {
+                sent.add(producer.send(new ProducerRecord<>(topic, record.getKey(),
+                        record.getValue().getBytes(StandardCharsets.UTF_8))));
+            }
+            producer.flush();
+            try {
+                for (java.util.concurrent.Future<?> future : sent) {
+                    future.get();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("could not send the commands", e);
+            }
+        }
+
         public void send(String key, byte[] value) {
             try {
                 producer.send(new ProducerRecord<>(topic, key, value)).get();
