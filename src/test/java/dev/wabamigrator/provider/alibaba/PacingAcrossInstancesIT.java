@@ -62,6 +62,8 @@ class PacingAcrossInstancesIT {
         properties.put("app.provider.alibaba.endpoint", cams.camsEndpoint());
         properties.put("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);
         properties.put("app.provider.alibaba.access-key-secret", AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
+        // a few migrations per claim, so every instance's scheduler gets some (one claim of 100 would take them all)
+        properties.put("app.scheduler.batch-size", "5");
         for (int i = 0; i < INSTANCES; i++) {
             Map<String, String> instance = new LinkedHashMap<>(properties);
             instance.put("camel.main.name", "waba-migrator-" + i); // one operations MBean each in this JVM
@@ -92,7 +94,9 @@ class PacingAcrossInstancesIT {
             assertThat(control.calls(operation)).as(operation).isEqualTo(MIGRATIONS);
         }
         List<Long> callsPerInstance = apps.stream().map(PacingAcrossInstancesIT::camsCalls).toList();
-        assertThat(callsPerInstance).as("cams calls sent by each instance").allMatch(calls -> calls > 0);
+        // the limit is shared only if more than one instance sent calls; which ones, and how many, is scheduling
+        assertThat(callsPerInstance.stream().filter(calls -> calls > 0).count())
+                .as("instances that sent cams calls, of " + callsPerInstance).isGreaterThanOrEqualTo(2);
         // paced per account, not per instance: the whole set takes about N / 10 s per operation, pipelined
         assertThat(seconds).isGreaterThan((MIGRATIONS - 1) / (double) AlibabaSandbox.DEFAULT_MAX_REQUESTS_PER_SECOND);
         System.out.printf("PACING-ACROSS-INSTANCES [postgresql] instances=%d N=%d calls per instance %s, %.1f s, "
