@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class OutboxHandoverIT {
     private static final int MIGRATIONS = 60;
+    private static final int AFTER_HANDOVER = 10;
 
     private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -66,18 +67,20 @@ class OutboxHandoverIT {
         TestApp survivor = holder == first ? second : first;
 
         for (int i = 0; i < MIGRATIONS; i++) {
-            String number = String.valueOf(6_505_570_000L + i);
-            commands.send("1" + number, """
-                    {"commandId":"start-handover-%d","type":"StartMigration","migrationId":"handover-%d",
-                     "flow":"TEST_STEPS","phoneNumber":{"countryCode":"1","number":"%s"}}""".formatted(i, i, number));
+            start(commands, i);
         }
         await("a third of the events published").atMost(Duration.ofSeconds(60))
                 .until(() -> topic.records().size() >= MIGRATIONS * 5 / 3);
         holder.close(); // mid-run: its unpublished rows and unfinished migrations are left to the survivor
         open.remove(holder);
+        // a closing instance finishes its in-flight work, which may be all of it: these events only the survivor
+        // can publish, so the lease must change hands
+        for (int i = MIGRATIONS; i < MIGRATIONS + AFTER_HANDOVER; i++) {
+            start(commands, i);
+        }
 
         await("every migration completed and published").atMost(Duration.ofSeconds(90))
-                .until(() -> completed(database) == MIGRATIONS && unpublished(database) == 0);
+                .until(() -> completed(database) == MIGRATIONS + AFTER_HANDOVER && unpublished(database) == 0);
         String[] after = lease(database);
         assertThat(after[0]).as("lease owner").isEqualTo(instanceId(survivor));
         assertThat(after[1]).as("lease token").isNotEqualTo(before[1]);
@@ -93,7 +96,14 @@ class OutboxHandoverIT {
             assertThat(new String(header.value(), StandardCharsets.UTF_8)).isEqualTo("application/cloudevents+json");
         });
         System.out.printf("OUTBOX-HANDOVER [%s] N=%d | %d events recorded, %d records on the topic%n", kind,
-                MIGRATIONS, countOf(recorded), records.size());
+                MIGRATIONS + AFTER_HANDOVER, countOf(recorded), records.size());
+    }
+
+    private static void start(Commands commands, int i) {
+        String number = String.valueOf(6_505_570_000L + i);
+        commands.send("1" + number, """
+                {"commandId":"start-handover-%d","type":"StartMigration","migrationId":"handover-%d",
+                 "flow":"TEST_STEPS","phoneNumber":{"countryCode":"1","number":"%s"}}""".formatted(i, i, number));
     }
 
     private static String instanceId(TestApp app) {
