@@ -62,8 +62,11 @@ class PacingAcrossInstancesIT {
         properties.put("app.provider.alibaba.endpoint", cams.camsEndpoint());
         properties.put("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);
         properties.put("app.provider.alibaba.access-key-secret", AlibabaSandbox.DEFAULT_ACCESS_KEY_SECRET);
-        // a few migrations per claim, so every instance's scheduler gets some (one claim of 100 would take them all)
+        // a few migrations per claim, and at most 20 held by one instance at a time (waiting for a rate slot or
+        // not): the first instance to poll cannot take all 60, so at least two instances must send calls
         properties.put("app.scheduler.batch-size", "5");
+        properties.put("app.scheduler.max-in-flight", "20");
+        properties.put("app.scheduler.max-waiting-for-rate", "0");
         for (int i = 0; i < INSTANCES; i++) {
             Map<String, String> instance = new LinkedHashMap<>(properties);
             instance.put("camel.main.name", "waba-migrator-" + i); // one operations MBean each in this JVM
@@ -95,6 +98,7 @@ class PacingAcrossInstancesIT {
         }
         List<Long> callsPerInstance = apps.stream().map(PacingAcrossInstancesIT::camsCalls).toList();
         // the limit is shared only if more than one instance sent calls; which ones, and how many, is scheduling
+        // (no instance may hold more than 20 of the 60 at once)
         assertThat(callsPerInstance.stream().filter(calls -> calls > 0).count())
                 .as("instances that sent cams calls, of " + callsPerInstance).isGreaterThanOrEqualTo(2);
         // paced per account, not per instance: the whole set takes about N / 10 s per operation, pipelined
