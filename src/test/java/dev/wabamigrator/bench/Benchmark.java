@@ -106,7 +106,6 @@ public final class Benchmark {
         }
         List<Row> products = new ArrayList<>();
         List<Row> floors = new ArrayList<>();
-        List<Row> oldFloors = new ArrayList<>();
         Row.header(latencyMs);
         for (int r = 1; r <= o.runs; r++) {
             Row p = product(n, latencyMs, 0, 0, false);
@@ -119,12 +118,6 @@ public final class Benchmark {
                 f.print();
                 floors.add(f);
             }
-            if (o.oldFloor) {
-                Row f = oldFloor(n, latencyMs, p);
-                f.label = "old floor #" + r;
-                f.print();
-                oldFloors.add(f);
-            }
         }
         Row pm = Row.median(products, "product median");
         pm.print();
@@ -133,12 +126,6 @@ public final class Benchmark {
             fm.print();
             OUT.printf(Locale.ROOT, "product / floor: throughput %.2f, e2e p50 %.1fx, CPU per migration %.1fx%n",
                     pm.migPerSec / fm.migPerSec, pm.e2eP50 / Math.max(0.001, fm.e2eP50), pm.cpuMs / fm.cpuMs);
-        }
-        if (!oldFloors.isEmpty()) {
-            Row om = Row.median(oldFloors, "old floor median");
-            om.print();
-            OUT.printf(Locale.ROOT, "product / old floor (copied the product's counts, no WRITE_DELAY=0, no acks awaited): "
-                    + "throughput %.2f, CPU per migration %.1fx%n", pm.migPerSec / om.migPerSec, pm.cpuMs / om.cpuMs);
         }
         OUT.println("threads: the app's at rest, and the peak of the whole process during the run (broker and driver "
                 + "included): app idle " + pm.appThreads + ", peak " + pm.peakThreads);
@@ -449,43 +436,6 @@ public final class Benchmark {
         }
     }
 
-    /** The floor as it was (see {@link OldFloor}): the product's counts copied, for the comparison only. */
-    private Row oldFloor(int n, long latencyMs, Row product) throws Exception {
-        int run = ++runCounter;
-        Db db = Db.fresh(o, run);
-        String suffix = "floor-" + UUID.randomUUID().toString().substring(0, 8);
-        createTopics(suffix);
-        ProviderSandbox sandbox = new ProviderSandbox(0);
-        AlibabaSandbox cams = AlibabaSandbox.builder().maxRequestsPerSecond(0).latency(Duration.ofMillis(latencyMs))
-                .build().mountOn(sandbox);
-        sandbox.start();
-        Set<Long> older = Probe.liveThreadIds();
-        OldFloor.Work work = new OldFloor.Work(product.transactions / (double) n, product.calls / (double) n,
-                product.events / (double) n, product.eventBytes, o.codeFlow);
-        try (OldFloor floor = new OldFloor(work, cams, db.oldUrl(), db.user, db.password, o.intProperty("app.db.pool-size", 12),
-                o.intProperty("app.scheduler.workers", 32), brokers, "cmd." + suffix, "evt." + suffix);
-             Driver driver = new Driver(brokers, "cmd." + suffix, "evt." + suffix, p -> cams.code(p).orElse(null))) {
-            Probe.Mark mark = Probe.mark();
-            driver.start(Floor.phones(n, o.codeFlow, run), "f" + run, o.window == 0 ? n : o.window, false);
-            boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
-            Row row = Row.measure(driver, mark, older, latencyMs, o.codeFlow, n);
-            row.transactions = Math.round(work.transactions() * n);
-            row.calls = 0;
-            for (CamsOperation op : CamsOperation.values()) {
-                row.calls += AlibabaSandboxControl.of(sandbox).calls(op.action());
-            }
-            row.commands = product.commands;
-            row.throttled = AlibabaSandboxControl.of(sandbox).throttledCount();
-            row.finished(done);
-            if (floor.failures() > 0) {
-                OUT.println("floor: " + floor.failures() + " failures");
-            }
-            return row;
-        } finally {
-            sandbox.close();
-            db.drop();
-        }
-    }
 
     /** The service in this JVM, on its own topics and a fresh database, with the sandbox. */
     private AppRun startApp(long latencyMs, int sandboxLimit, double pacer) throws Exception {
@@ -652,11 +602,6 @@ public final class Benchmark {
             return new Db(dbUrl + (dbUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema, user, password, dbUrl, schema, null);
         }
 
-        /** The URL the old floor ran on: for H2 without WRITE_DELAY=0 (commits reached the disk up to 0.5 s late). */
-        String oldUrl() {
-            return dir == null ? url : "jdbc:h2:file:" + dir.resolve("db").toAbsolutePath() + ";LOCK_TIMEOUT=10000";
-        }
-
         void drop() {
             if (dir != null) {
                 try (Stream<Path> files = Files.walk(dir)) {
@@ -779,7 +724,7 @@ public final class Benchmark {
     }
 
     /** Command line: --scenario a,b --n N --runs R --flow code|verified --latency-ms L --window W --warmup N
-     *  --no-floor --old-floor --h2-mem --instances K (ride) --set key=value (any application property, repeatable). */
+     *  --no-floor --h2-mem --instances K (ride) --set key=value (any application property, repeatable). */
     static final class Options {
         List<String> scenarios = List.of("throughput");
         int n;
@@ -789,7 +734,6 @@ public final class Benchmark {
         int window;
         int warmup = -1;
         boolean noFloor;
-        boolean oldFloor;
         boolean h2Memory;
         int instances = 1;
         Map<String, String> set = new LinkedHashMap<>();
@@ -807,7 +751,6 @@ public final class Benchmark {
                     case "--window" -> o.window = Integer.parseInt(args[++i]);
                     case "--warmup" -> o.warmup = Integer.parseInt(args[++i]);
                     case "--no-floor" -> o.noFloor = true;
-                    case "--old-floor" -> o.oldFloor = true;
                     case "--h2-mem" -> o.h2Memory = true;
                     case "--instances" -> o.instances = Integer.parseInt(args[++i]);
                     case "--set" -> {
