@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.camel.main.Main;
+import org.slf4j.LoggerFactory;
 
 /** Starts waba-migrator: {@code java -jar target/waba-migrator.jar [import … | --demo | --console]}. */
 public final class Application {
@@ -62,7 +63,15 @@ public final class Application {
                 System.exit(2);
             }
         }
-        System.exit(create().run(args));
+        int exitCode;
+        try {
+            exitCode = create().run(args);
+        } catch (Exception startupFailed) {
+            // without this the embedded broker's threads would keep a service that never started alive
+            LoggerFactory.getLogger(Application.class).error("the service did not start", startupFailed);
+            exitCode = 1;
+        }
+        System.exit(exitCode);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.wabamigrator.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.sandbox.MetaSandbox;
@@ -8,6 +9,8 @@ import dev.wabamigrator.support.KafkaClients.TopicLog;
 import dev.wabamigrator.support.KafkaTestBroker;
 import dev.wabamigrator.support.TestApp;
 import dev.wabamigrator.support.TestDatabase;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -84,6 +87,18 @@ class MetaWebhookReceiveTest {
         return Awaitility.await().atMost(Duration.ofSeconds(10)).until(
                 () -> webhooks.records().stream().filter(r -> Arrays.equals(r.value(), body)).findFirst(),
                 java.util.Optional::isPresent).orElseThrow();
+    }
+
+    @Test
+    void should_refuse_to_start_when_the_webhook_port_is_taken() throws Exception {
+        Map<String, String> p = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), null);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            p.put("app.webhook.port", String.valueOf(taken.getLocalPort()));
+            // Camel's HTTP server would only log a warning, and Meta's webhooks would go unanswered
+            assertThatThrownBy(() -> TestApp.start(p).close())
+                    .hasStackTraceContaining("the webhook port 127.0.0.1:" + taken.getLocalPort() + " cannot be bound")
+                    .hasStackTraceContaining("set WEBHOOK_PORT");
+        }
     }
 
     @Test
