@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.wabamigrator.support.EventOrder;
+import dev.wabamigrator.support.KafkaClients;
 import dev.wabamigrator.support.Closing;
-import dev.wabamigrator.event.MessageSchemas;
 import dev.wabamigrator.support.ChildJvm;
 import dev.wabamigrator.support.KafkaClients.Commands;
 import dev.wabamigrator.support.KafkaClients.Events;
@@ -19,17 +20,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -93,7 +87,7 @@ class CrashRecoveryIT {
         properties.put("camel.component.kafka.session-timeout-ms", "6000");
         properties.put("camel.component.kafka.heartbeat-interval-ms", "1000");
         String brokers = properties.get("app.kafka.brokers");
-        createTopics(brokers, properties);
+        KafkaClients.createTopics(brokers, properties);
         events = new Events(brokers, properties.get("app.kafka.topic.events"));
         commands = new Commands(brokers, properties.get("app.kafka.topic.commands"));
 
@@ -199,27 +193,8 @@ class CrashRecoveryIT {
 
         // ---- events: all there, in order, duplicates only as exact re-publications ---------------------------
         List<JsonNode> all = events.all();
-        MessageSchemas schemas = MessageSchemas.shared();
-        assertThat(all).allSatisfy(e -> assertThat(schemas.validateEvent(e)).as(e.toString()).isEmpty());
-        Map<String, List<JsonNode>> byMigration = all.stream()
-                .collect(Collectors.groupingBy(e -> e.path("data").path("migrationId").asText(), LinkedHashMap::new,
-                        Collectors.toList()));
-        assertThat(byMigration.keySet()).containsExactlyInAnyOrderElementsOf(ids);
-        List<String> expectedKeys = List.of(ACCEPTED + "/one", SUCCEEDED + "/one", SUCCEEDED + "/two",
-                SUCCEEDED + "/three", COMPLETED + "/three");
-        int duplicates = 0;
-        for (String id : ids) {
-            Map<String, List<JsonNode>> byKey = byMigration.get(id).stream().collect(Collectors.groupingBy(
-                    e -> e.path("type").asText() + "/" + e.path("data").path("step").asText(), LinkedHashMap::new,
-                    Collectors.toList()));
-            assertThat(new ArrayList<>(byKey.keySet())).as("events of %s, first deliveries in order", id)
-                    .containsExactlyElementsOf(expectedKeys);
-            for (var group : byKey.entrySet()) {
-                assertThat(group.getValue()).as("every delivery of %s %s is the same event", id, group.getKey())
-                        .allSatisfy(e -> assertThat(e).isEqualTo(group.getValue().get(0)));
-                duplicates += group.getValue().size() - 1;
-            }
-        }
+        int duplicates = EventOrder.assertInOrderRepeatsExact(all, ids, List.of(ACCEPTED + "/one", SUCCEEDED + "/one",
+                SUCCEEDED + "/two", SUCCEEDED + "/three", COMPLETED + "/three"));
 
         System.out.printf("CRASH-RECOVERY [%s] N=%d workers=%d providerLatency=%dms | at the kill: %d/%d taken in, "
                         + "%d completed (events seen: %d accepted, %d completed) | provider calls cut off by the kill: "
@@ -263,25 +238,5 @@ class CrashRecoveryIT {
             }
         }
         return rows;
-    }
-
-    /** The app would create them too; creating them first lets the test's consumer subscribe before it starts. */
-    private static void createTopics(String brokers, Map<String, String> properties)
-            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
-        int partitions = Integer.parseInt(properties.get("app.kafka.topic.partitions"));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
-            List<NewTopic> topics = List.of("app.kafka.topic.commands", "app.kafka.topic.events",
-                    "app.kafka.topic.commands-dlq").stream()
-                    .map(key -> new NewTopic(properties.get(key), partitions, (short) 1)).toList();
-            for (var result : admin.createTopics(topics).values().values()) {
-                try {
-                    result.get(30, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
-        }
     }
 }

@@ -12,13 +12,20 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -202,6 +209,29 @@ public final class KafkaClients {
             }
         }
         return seen;
+    }
+
+    /**
+     * The topics of the application's properties (commands, events, dead letters), as the app would create them:
+     * creating them first lets a test's consumer subscribe before the app starts.
+     */
+    public static void createTopics(String brokers, Map<String, String> properties)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        int partitions = Integer.parseInt(properties.get("app.kafka.topic.partitions"));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
+            List<NewTopic> topics = List.of("app.kafka.topic.commands", "app.kafka.topic.events",
+                    "app.kafka.topic.commands-dlq").stream()
+                    .map(key -> new NewTopic(properties.get(key), partitions, (short) 1)).toList();
+            for (var result : admin.createTopics(topics).values().values()) {
+                try {
+                    result.get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     public static JsonNode parse(byte[] value) {

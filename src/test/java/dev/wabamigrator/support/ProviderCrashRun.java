@@ -14,14 +14,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * What the provider crash tests share: the application as a child JVM on an H2 file database, pointed at a provider
@@ -64,7 +58,7 @@ public final class ProviderCrashRun implements AutoCloseable {
         properties.put("camel.component.kafka.heartbeat-interval-ms", "1000");
         this.logDir = Path.of("target", "provider-crash");
         String brokers = properties.get("app.kafka.brokers");
-        createTopics(brokers, properties);
+        KafkaClients.createTopics(brokers, properties);
         this.events = new Events(brokers, properties.get("app.kafka.topic.events"));
         this.commands = new Commands(brokers, properties.get("app.kafka.topic.commands"));
     }
@@ -203,26 +197,6 @@ public final class ProviderCrashRun implements AutoCloseable {
         } finally {
             commands.close();
             events.close();
-        }
-    }
-
-    /** The app would create them too; creating them first lets the test's consumer subscribe before it starts. */
-    private static void createTopics(String brokers, Map<String, String> properties)
-            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
-        int partitions = Integer.parseInt(properties.get("app.kafka.topic.partitions"));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
-            List<NewTopic> topics = List.of("app.kafka.topic.commands", "app.kafka.topic.events",
-                    "app.kafka.topic.commands-dlq").stream()
-                    .map(key -> new NewTopic(properties.get(key), partitions, (short) 1)).toList();
-            for (var result : admin.createTopics(topics).values().values()) {
-                try {
-                    result.get(30, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
         }
     }
 }
