@@ -59,6 +59,23 @@ public final class AlibabaSandboxControl {
         return answer.status() == 404 ? Optional.empty() : Optional.of(http.ok(answer).path("code").asText());
     }
 
+    /** ListChatappTemplate calls for the space {@code custSpaceId}, throttled ones included. */
+    public int listings(String custSpaceId) {
+        return calls(CamsOperation.LIST_CHATAPP_TEMPLATE.action(), custSpaceId);
+    }
+
+    /** Gives the space {@code count} templates (23 unless set). */
+    public void setTemplateCount(String custSpaceId, int count) {
+        http.ok(http.post("/templates?custSpaceId=" + URLEncoder.encode(custSpaceId, StandardCharsets.UTF_8)
+                + "&count=" + count));
+    }
+
+    /** Makes ListChatappTemplate of the space answer Ram.PermissionDeny ({@code refuse}) or list again. */
+    public void refuseListing(String custSpaceId, boolean refuse) {
+        http.ok(http.post("/templates?custSpaceId=" + URLEncoder.encode(custSpaceId, StandardCharsets.UTF_8)
+                + "&refuse=" + refuse));
+    }
+
     /** Answers every held request now; how many. */
     public int release() {
         return http.ok(http.post("/release")).path("released").asInt();

@@ -72,8 +72,11 @@ class PacingAcrossInstancesIT {
             instance.put("camel.main.name", "waba-migrator-" + i); // one operations MBean each in this JVM
             apps.add(TestApp.start(instance));
         }
-        assertThat(apps.get(0).bean("camsPacer", RatePacer.class).perSecond())
+        RatePacer pacer = apps.get(0).bean("camsPacer", RatePacer.class);
+        assertThat(pacer.perSecond(CamsOperation.CHATAPP_MIGRATION_REGISTER.action()))
                 .as("the default rate, per account").isLessThanOrEqualTo(AlibabaSandbox.DEFAULT_MAX_REQUESTS_PER_SECOND);
+        assertThat(pacer.perSecond(CamsOperation.LIST_CHATAPP_TEMPLATE.action()))
+                .as("the template listing's rate, half as cams documents").isLessThanOrEqualTo(5);
         String brokers = properties.get("app.kafka.brokers");
         commands = new Commands(brokers, properties.get("app.kafka.topic.commands"));
         events = new Events(brokers, properties.get("app.kafka.topic.events"));
