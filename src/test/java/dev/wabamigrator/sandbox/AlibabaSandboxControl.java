@@ -48,6 +48,11 @@ public final class AlibabaSandboxControl {
         return http.ok(http.get("/stats")).path("throttled").asInt();
     }
 
+    /** {@code System.LimitControl} answers to {@code action} so far. */
+    public int throttledCount(String action) {
+        return http.ok(http.get("/stats")).path("throttledByOperation").path(action).asInt(0);
+    }
+
     /** Requests held by pattern 0009. */
     public int heldCount() {
         return http.ok(http.get("/stats")).path("held").asInt();
