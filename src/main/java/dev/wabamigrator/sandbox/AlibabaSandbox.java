@@ -23,7 +23,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A stateful simulator of the five cams migration operations (provider-apis.md §1), served by a
+ * A stateful simulator of the five cams migration operations (provider-apis.md §1), the number listing and the
+ * template listing ({@link CamsTemplates}), served by a
  * {@link ProviderSandbox}: the cams endpoint is {@code <baseUrl>/alibaba} ({@code POST /alibaba} or
  * {@code POST /alibaba/}, parameters in the query string, empty body; a form body is accepted too), and the test
  * and operator controls are under {@code /alibaba-sandbox}.
