@@ -7,7 +7,14 @@ import dev.wabamigrator.engine.RetryPolicy;
 import dev.wabamigrator.provider.RatePacer;
 import dev.wabamigrator.provider.alibaba.AlibabaChatappSteps;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier;
+import dev.wabamigrator.provider.alibaba.CamsOperation;
 import dev.wabamigrator.provider.alibaba.CamsRequests;
+import dev.wabamigrator.provider.alibaba.CamsTemplateReports;
+import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.TemplateReportStore;
+import dev.wabamigrator.engine.MigrationScheduler;
+import dev.wabamigrator.event.MigrationEvents;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wabamigrator.provider.meta.GraphRequests;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier;
 import dev.wabamigrator.provider.meta.MetaPreflight;
@@ -37,6 +44,10 @@ public final class ProvidersConfiguration implements CamelConfiguration {
     private double camsMaxCallsPerSecond;
     @PropertyInject("app.provider.alibaba.limit-per-second")
     private int camsLimitPerSecond;
+    @PropertyInject("app.provider.alibaba.template-report.batch-size")
+    private int templateReportBatchSize;
+    @PropertyInject("app.provider.alibaba.template-report.lease-ms")
+    private long templateReportLeaseMs;
     @PropertyInject("app.provider.meta.graph-version")
     private String graphVersion;
     @PropertyInject("app.provider.meta.register-budget.window-ms")
@@ -87,7 +98,14 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         // cams limits each account (AccessKey): on PostgreSQL all instances share its buckets in the database
         Sql sql = CamelContextHelper.mandatoryLookup(context, "sql", Sql.class);
         String camsAccount = "alibaba:" + camsAccessKeyId;
-        RatePacer.Pace camsPace = new RatePacer.Pace(camsMaxCallsPerSecond, camsLimitPerSecond);
+        // the settings pace the operations cams allows 10 per second; one with a lower documented limit (the template
+        // listing, 5) is paced at the same share of it, with its own buckets
+        java.util.function.Function<String, RatePacer.Pace> camsPace = action -> {
+            double share = CamsOperation.fromAction(action).map(CamsOperation::limitPerSecond)
+                    .orElse(CamsOperation.MIGRATION_LIMIT_PER_SECOND) / (double) CamsOperation.MIGRATION_LIMIT_PER_SECOND;
+            return new RatePacer.Pace(camsMaxCallsPerSecond * share,
+                    (int) Math.max(1, Math.floor(camsLimitPerSecond * share)));
+        };
         RatePacer camsPacer = "postgresql".equals(sql.dialect())
                 ? RatePacer.shared(clock, camsPace, camsAccount, sql.dataSource())
                 : RatePacer.local(clock, camsPace, camsAccount);
@@ -107,6 +125,12 @@ public final class ProvidersConfiguration implements CamelConfiguration {
                 camsAccessKeyId,
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
                 camsPacer, codeWait, pauses, clock));
+        MigrationStore migrationStore = CamelContextHelper.mandatoryLookup(context, "migrationStore", MigrationStore.class);
+        registry.bind("camsTemplateReports", new CamsTemplateReports(new TemplateReportStore(sql, migrationStore.outbox()),
+                migrationStore, CamelContextHelper.mandatoryLookup(context, "migrationEvents", MigrationEvents.class),
+                pauses, CamelContextHelper.mandatoryLookup(context, "json", ObjectMapper.class), clock,
+                CamelContextHelper.mandatoryLookup(context, "migrationScheduler", MigrationScheduler.class).instanceId(),
+                Duration.ofMillis(templateReportLeaseMs), templateReportBatchSize));
         registry.bind("alibabaPauseHealthCheck", new ProviderPauseHealthCheck(pauses, AlibabaErrorClassifier.PROVIDER));
         registry.bind("alibabaChatappSteps", new AlibabaChatappSteps(retryPolicy, codeWait, camsClassifier));
 

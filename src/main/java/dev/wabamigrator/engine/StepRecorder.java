@@ -22,6 +22,8 @@ public final class StepRecorder {
     private static final Logger LOG = LoggerFactory.getLogger(StepRecorder.class);
     /** The error code of every outcome that leaves a call's effect in doubt. */
     public static final String CALL_OUTCOME_UNKNOWN = "CALL_OUTCOME_UNKNOWN";
+    /** The flow whose completion owes a templates report of its cams space (alibaba-template-reports route). */
+    static final String TEMPLATE_REPORT_FLOW = "ALIBABA_CHATAPP";
 
     private final MigrationStore store;
     private final MigrationEvents events;
@@ -68,6 +70,7 @@ public final class StepRecorder {
         int finishedAttempt = m.getAttempt();
         MigrationState before = m.getState();
         List<OutboxEvent> out = new ArrayList<>(2);
+        String templateReportSpace = null;
         // pendingCall stays as it is unless the step succeeded or moved on: it is cleared only by a definite
         // answer to the call (Migration.callAnswered); a failed read-back keeps the doubt for the next run
         m.stepEnded();
@@ -82,6 +85,10 @@ public final class StepRecorder {
             if (next == null) {
                 m.complete();
                 out.add(event(EventTypes.COMPLETED, m, Details.none(), now));
+                // ALIBABA_CHATAPP's templates report trails the migration: owed from now, listed off its path
+                if (TEMPLATE_REPORT_FLOW.equals(m.getFlow())) {
+                    templateReportSpace = m.param("alibaba.custSpaceId");
+                }
             } else {
                 m.moveTo(next, now);
             }
@@ -113,7 +120,8 @@ public final class StepRecorder {
         java.time.Duration took = m.stepTook();
         boolean written;
         try {
-            written = store.save(m, out, new StepHistory.Attempt(finishedStep, finishedAttempt, outcome, took), now);
+            written = store.save(m, out, new StepHistory.Attempt(finishedStep, finishedAttempt, outcome, took),
+                    templateReportSpace, now);
         } catch (RuntimeException e) {
             // the write failed (database gone mid-transaction): our copy is now ahead of the row (next step, version),
             // so nothing more may be written from it; the claim runs out and the step runs again from the row

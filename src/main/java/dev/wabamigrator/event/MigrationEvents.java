@@ -98,8 +98,16 @@ public final class MigrationEvents {
      * the report's fields under {@code data.report}.
      */
     public OutboxEvent migrationReport(String type, Migration m, ObjectNode report, Instant now) {
+        return migrationReport(type, m, m.getStep(), report, now);
+    }
+
+    /**
+     * As {@link #migrationReport(String, Migration, ObjectNode, Instant)}, naming {@code step} as the report's step: a
+     * report that trails a completed migration (ALIBABA_CHATAPP's templates) is about no step of its flow.
+     */
+    public OutboxEvent migrationReport(String type, Migration m, String step, ObjectNode report, Instant now) {
         ObjectNode data = migrationData(m.getMigrationId(), m.getFlow(), m.getCountryCode(), m.getNationalNumber(),
-                m.getPhoneE164(), m.getState().name(), m.getStep(), m.getAttempt());
+                m.getPhoneE164(), m.getState().name(), step, m.getAttempt());
         if (m.getBatchId() != null) {
             data.put("batchId", m.getBatchId());
         }

@@ -22,6 +22,8 @@ import javax.sql.DataSource;
 /**
  * Holds calls to a provider's per-operation limit before the provider has to refuse them. The limit belongs to the
  * account (the AccessKey), so it is counted per account and operation, in two token buckets (bucket4j):
+ * Each operation has its own pace (the provider documents a limit per operation; cams's template listing allows half
+ * the calls of its migration operations).
  * <ul>
  *   <li>the <b>plan</b>, capacity one call, refilled greedily at the configured rate: each call reserves the next
  *       evenly spaced slot ({@link #reserve}) and the route waits for it without a thread. Reservations queue the
@@ -52,28 +54,27 @@ public final class RatePacer implements AutoCloseable {
     /** In memory: in effect no refill (bucket4j needs one), tokens come back only from answers. */
     static final Duration LOCAL_WINDOW_RECOVERY = Duration.ofDays(3650);
 
-    private final long planIntervalNanos;
-    private final int windowCalls;
+    private final Function<String, Pace> paces;
     private final String account;
-    private final Function<String, Bucket> newPlan;
-    private final Function<String, Bucket> newWindow;
-    private final Map<String, Bucket> plans = new ConcurrentHashMap<>();
-    private final Map<String, Bucket> windows = new ConcurrentHashMap<>();
+    private final Duration windowRecovery;
+    private final Function<BucketConfiguration, Function<String, Bucket>> buckets;
+    private final Map<String, Operation> operations = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor returns = new ScheduledThreadPoolExecutor(1, runnable -> {
         Thread thread = new Thread(runnable, "rate-window-returns");
         thread.setDaemon(true);
         return thread;
     });
 
-    private RatePacer(Pace pace, String account, Duration windowRecovery,
+    /** One operation's pace and its two buckets. */
+    private record Operation(long planIntervalNanos, Bucket plan, Bucket window) {
+    }
+
+    private RatePacer(Function<String, Pace> paces, String account, Duration windowRecovery,
                       Function<BucketConfiguration, Function<String, Bucket>> buckets) {
-        this.planIntervalNanos = pace.planIntervalNanos();
-        this.windowCalls = pace.windowCalls();
+        this.paces = paces;
         this.account = account == null || account.isBlank() ? "default" : account;
-        this.newPlan = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(1)
-                .refillGreedy(1, Duration.ofNanos(Math.max(1, planIntervalNanos)))).build());
-        this.newWindow = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(windowCalls)
-                .refillGreedy(1, windowRecovery)).build());
+        this.windowRecovery = windowRecovery;
+        this.buckets = buckets;
     }
 
     /**
@@ -93,8 +94,13 @@ public final class RatePacer implements AutoCloseable {
 
     /** Buckets in this instance's memory: right for one instance (H2). */
     public static RatePacer local(Clock clock, Pace pace, String account) {
+        return local(clock, operation -> pace, account);
+    }
+
+    /** As {@link #local(Clock, Pace, String)}, each operation at its own pace ({@code paces} by operation name). */
+    public static RatePacer local(Clock clock, Function<String, Pace> paces, String account) {
         TimeMeter meter = timeMeter(clock);
-        return new RatePacer(pace, account, LOCAL_WINDOW_RECOVERY, configuration -> key -> Bucket.builder()
+        return new RatePacer(paces, account, LOCAL_WINDOW_RECOVERY, configuration -> key -> Bucket.builder()
                 .addLimit(configuration.getBandwidths()[0]).withCustomTimePrecision(meter).build());
     }
 
@@ -103,20 +109,26 @@ public final class RatePacer implements AutoCloseable {
      * Their clock is each host's wall clock (keep the hosts on NTP).
      */
     public static RatePacer shared(Clock clock, Pace pace, String account, DataSource dataSource) {
+        return shared(clock, operation -> pace, account, dataSource);
+    }
+
+    /** As {@link #shared(Clock, Pace, String, DataSource)}, each operation at its own pace. */
+    public static RatePacer shared(Clock clock, Function<String, Pace> paces, String account, DataSource dataSource) {
         ProxyManager<String> proxies = new PostgreSQLSelectForUpdateBasedProxyManager<>(SQLProxyConfiguration.builder()
                 .withPrimaryKeyMapper(PrimaryKeyMapper.STRING)
                 .withTableSettings(BucketTableSettings.customSettings(TABLE, "id", "state"))
                 .withClientSideConfig(ClientSideConfig.getDefault().withClientClock(timeMeter(clock)))
                 .build(dataSource));
-        return new RatePacer(pace, account, SHARED_WINDOW_RECOVERY, configuration -> key -> proxies.builder().build(key, () -> configuration));
+        return new RatePacer(paces, account, SHARED_WINDOW_RECOVERY, configuration -> key -> proxies.builder().build(key, () -> configuration));
     }
 
     /** Reserves the next planned slot for one call of {@code operation}: milliseconds to wait for it. */
     public long reserve(String operation) {
-        if (planIntervalNanos == 0) {
+        Operation op = operation(operation);
+        if (op == null) {
             return 0;
         }
-        return toMillis(bucket(plans, newPlan, operation, "plan").consumeIgnoringRateLimits(1));
+        return toMillis(op.plan().consumeIgnoringRateLimits(1));
     }
 
     /**
@@ -124,18 +136,20 @@ public final class RatePacer implements AutoCloseable {
      * {@link #answered} once its answer, or its failure, came), else the milliseconds to wait before asking again.
      */
     public long tryAcquire(String operation) {
-        if (planIntervalNanos == 0) {
+        Operation op = operation(operation);
+        if (op == null) {
             return 0;
         }
-        return bucket(windows, newWindow, operation, "window").tryConsume(1) ? 0 : WINDOW_POLL_MS;
+        return op.window().tryConsume(1) ? 0 : WINDOW_POLL_MS;
     }
 
     /** The call that took a window token was answered (or failed): its token comes back a window later. */
     public void answered(String operation) {
-        if (planIntervalNanos == 0) {
+        Operation op = operation(operation);
+        if (op == null) {
             return;
         }
-        Bucket window = bucket(windows, newWindow, operation, "window");
+        Bucket window = op.window();
         returns.schedule(() -> window.addTokens(1), WINDOW.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -144,23 +158,25 @@ public final class RatePacer implements AutoCloseable {
      * operation from this account is planned before it has passed, and the window's free tokens are held as long.
      */
     public void backOff(String operation, Duration retryAfter) {
-        if (planIntervalNanos == 0 || retryAfter.isNegative() || retryAfter.isZero()) {
+        Operation op = operation(operation);
+        if (op == null || retryAfter.isNegative() || retryAfter.isZero()) {
             return;
         }
+        long interval = op.planIntervalNanos();
         // the plan's tokens of that span, taken ahead: the bucket runs into debt, and every instance waits it out
-        bucket(plans, newPlan, operation, "plan").consumeIgnoringRateLimits(
-                Math.max(1, (retryAfter.toNanos() + planIntervalNanos - 1) / planIntervalNanos));
+        op.plan().consumeIgnoringRateLimits(Math.max(1, (retryAfter.toNanos() + interval - 1) / interval));
         // calls already at their slot: the free window tokens are held until the wait is over
-        Bucket window = bucket(windows, newWindow, operation, "window");
+        Bucket window = op.window();
         long held = window.tryConsumeAsMuchAsPossible();
         if (held > 0) {
             returns.schedule(() -> window.addTokens(held), retryAfter.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
-    /** Planned calls per second and operation for the account; 0 when off. */
-    public double perSecond() {
-        return planIntervalNanos == 0 ? 0 : 1e9 / planIntervalNanos;
+    /** Planned calls per second of {@code operation} for the account; 0 when off. */
+    public double perSecond(String operation) {
+        long interval = paces.apply(operation).planIntervalNanos();
+        return interval == 0 ? 0 : 1e9 / interval;
     }
 
     /** Gives back the tokens still out (after their window, as usual), then stops. */
@@ -174,8 +190,22 @@ public final class RatePacer implements AutoCloseable {
         }
     }
 
-    private Bucket bucket(Map<String, Bucket> buckets, Function<String, Bucket> factory, String operation, String kind) {
-        return buckets.computeIfAbsent(operation, op -> factory.apply(account + ":" + op + ":" + kind));
+    /** The operation's buckets, made at first use from its pace; null when its pacing is off. */
+    private Operation operation(String operation) {
+        Operation op = operations.computeIfAbsent(operation, name -> {
+            Pace pace = paces.apply(name);
+            long interval = pace.planIntervalNanos();
+            if (interval == 0) {
+                return new Operation(0, null, null);
+            }
+            Bucket plan = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit.capacity(1)
+                    .refillGreedy(1, Duration.ofNanos(interval))).build()).apply(account + ":" + name + ":plan");
+            Bucket window = buckets.apply(BucketConfiguration.builder().addLimit(limit -> limit
+                    .capacity(pace.windowCalls()).refillGreedy(1, windowRecovery)).build())
+                    .apply(account + ":" + name + ":window");
+            return new Operation(interval, plan, window);
+        });
+        return op.planIntervalNanos() == 0 ? null : op;
     }
 
     private static long toMillis(long nanos) {

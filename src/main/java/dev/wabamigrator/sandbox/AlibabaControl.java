@@ -18,14 +18,16 @@ final class AlibabaControl {
 
     private final AlibabaSandbox sandbox;
     private final CamsNumbers numbers;
+    private final CamsTemplates templates;
     private final CamsStats stats;
     private final CamsRateLimit rateLimit;
     private final SandboxResponder responder;
 
-    AlibabaControl(AlibabaSandbox sandbox, CamsNumbers numbers, CamsStats stats, CamsRateLimit rateLimit,
+    AlibabaControl(AlibabaSandbox sandbox, CamsNumbers numbers, CamsTemplates templates, CamsStats stats, CamsRateLimit rateLimit,
                    SandboxResponder responder) {
         this.sandbox = sandbox;
         this.numbers = numbers;
+        this.templates = templates;
         this.stats = stats;
         this.rateLimit = rateLimit;
         this.responder = responder;
@@ -64,6 +66,24 @@ final class AlibabaControl {
         }
         if ("POST".equals(method) && rest.equals("release")) {
             return control(200, Map.of("released", responder.release(query.get("phoneNumber"))));
+        }
+        if ("POST".equals(method) && rest.equals("templates")) {
+            // ?custSpaceId=<space>[&count=<n>][&refuse=true|false]: the space's template count, or a refused listing
+            String space = query.get("custSpaceId");
+            if (space == null || space.isBlank()) {
+                return control(400, Map.of("error", "templates needs ?custSpaceId=<space>"));
+            }
+            try {
+                if (query.containsKey("count")) {
+                    templates.setCount(space, Integer.parseInt(query.get("count")));
+                }
+            } catch (NumberFormatException e) {
+                return control(400, Map.of("error", "count must be an integer"));
+            }
+            if (query.containsKey("refuse")) {
+                templates.refuse(space, Boolean.parseBoolean(query.get("refuse")));
+            }
+            return control(200, Map.of("custSpaceId", space));
         }
         if ("POST".equals(method) && rest.equals("reset")) {
             sandbox.reset();

@@ -23,7 +23,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A stateful simulator of the five cams migration operations (provider-apis.md §1), served by a
+ * A stateful simulator of the five cams migration operations (provider-apis.md §1), the number listing and the
+ * template listing ({@link CamsTemplates}), served by a
  * {@link ProviderSandbox}: the cams endpoint is {@code <baseUrl>/alibaba} ({@code POST /alibaba} or
  * {@code POST /alibaba/}, parameters in the query string, empty body; a form body is accepted too), and the test
  * and operator controls are under {@code /alibaba-sandbox}.
@@ -73,6 +74,7 @@ public final class AlibabaSandbox implements AutoCloseable {
     private final CamsRateLimit rateLimit;
     private final CamsStats stats = new CamsStats();
     private final CamsNumbers numbers;
+    private final CamsTemplates templates = new CamsTemplates();
     private final SandboxResponder responder;
     private final AlibabaControl control;
     private volatile ProviderSandbox mountedOn;
@@ -86,7 +88,7 @@ public final class AlibabaSandbox implements AutoCloseable {
         this.rateLimit = new CamsRateLimit(b.maxRequestsPerSecond);
         this.numbers = new CamsNumbers(b.random, stats);
         this.responder = new SandboxResponder("alibaba-sandbox-latency", b.latency);
-        this.control = new AlibabaControl(this, numbers, stats, rateLimit, responder);
+        this.control = new AlibabaControl(this, numbers, templates, stats, rateLimit, responder);
     }
 
     public static Builder builder() {
@@ -124,6 +126,7 @@ public final class AlibabaSandbox implements AutoCloseable {
     /** Forgets every number, counter and rate window (not the used nonces, and not held requests). */
     void reset() {
         numbers.clear();
+        templates.clear();
         stats.clear();
         rateLimit.clear();
     }
@@ -199,18 +202,22 @@ public final class AlibabaSandbox implements AutoCloseable {
         CamsOperation op = found.get();
         String phone = CamsParameters.phoneNumber(op, params);
         boolean hold = phone != null && PATTERN_HOLD.equals(CamsParameters.last4(phone)) && holdOperations.contains(op);
-        stats.call(op.action(), phone);
+        // the template listing names no number: its calls are counted by space
+        stats.call(op.action(), op == CamsOperation.LIST_CHATAPP_TEMPLATE ? params.get(CamsOperation.CUST_SPACE_ID) : phone);
 
         long retryAfter = rateLimit.acquire(op, clock.millis());
         if (retryAfter > 0) {
             stats.throttled(op.action());
             return new Outcome(CamsReplies.throttled(requestId, retryAfter, "Request was denied due to flow control; "
-                    + "the limit is " + rateLimit.maxRequestsPerSecond() + " per second for " + op.action() + "."),
+                    + "the limit is " + rateLimit.limit(op) + " per second for " + op.action() + "."),
                     phone, hold);
         }
         SandboxReply invalid = CamsParameters.validate(requestId, op, params);
         if (invalid != null) {
             return new Outcome(invalid, phone, hold);
+        }
+        if (op == CamsOperation.LIST_CHATAPP_TEMPLATE) {
+            return plain(templates.list(requestId, params));
         }
         SandboxReply reply = numbers.execute(requestId, op, params, phone);
         return new Outcome(numbers.doneThenFailed(requestId, op, phone, reply), phone, hold);

@@ -5,7 +5,11 @@ import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** At most N requests per operation in any rolling second of the sandbox clock, as cams does. */
+/**
+ * At most N requests per operation in any rolling second of the sandbox clock, as cams does: N is the configured
+ * maximum for the operations cams allows 10, and the same share of it for one it allows fewer (the template listing,
+ * 5: half).
+ */
 final class CamsRateLimit {
 
     private static final long WINDOW_MS = 1000;
@@ -25,17 +29,23 @@ final class CamsRateLimit {
         return maxRequestsPerSecond;
     }
 
+    /** The limit of {@code op} per rolling second. */
+    int limit(CamsOperation op) {
+        return Math.max(1, maxRequestsPerSecond * op.limitPerSecond() / CamsOperation.MIGRATION_LIMIT_PER_SECOND);
+    }
+
     /** 0 when a slot was taken in the rolling window of {@code op}, else ms until one frees. */
     long acquire(CamsOperation op, long nowMs) {
         if (maxRequestsPerSecond <= 0) {
             return 0;
         }
+        int max = limit(op);
         ArrayDeque<Long> window = windows.get(op);
         synchronized (window) {
             while (!window.isEmpty() && window.peekFirst() <= nowMs - WINDOW_MS) {
                 window.pollFirst();
             }
-            if (window.size() < maxRequestsPerSecond) {
+            if (window.size() < max) {
                 window.addLast(nowMs);
                 return 0;
             }

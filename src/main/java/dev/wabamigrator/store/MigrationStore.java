@@ -211,11 +211,24 @@ public final class MigrationStore {
      * (none when {@code attempt} is null).
      */
     public boolean save(Migration m, List<OutboxEvent> events, StepHistory.Attempt attempt, Instant now) {
+        return save(m, events, attempt, null, now);
+    }
+
+    /**
+     * As {@link #save(Migration, List, StepHistory.Attempt, Instant)}; with a {@code templateReportSpace}, a templates
+     * report of that space becomes due for the migration in the same transaction ({@link TemplateReportStore}).
+     */
+    public boolean save(Migration m, List<OutboxEvent> events, StepHistory.Attempt attempt, String templateReportSpace,
+                        Instant now) {
         return sql.inTransaction(connection -> {
             if (!update(connection, m, now)) {
                 return false;
             }
             outbox.add(connection, events, now);
+            if (templateReportSpace != null) {
+                sql.update(connection, "insert-template-report-due", Map.of("migrationId", m.getMigrationId(),
+                        "custSpaceId", templateReportSpace, "dueAt", now));
+            }
             if (attempt != null) {
                 history.step(connection, m, attempt, now);
             }

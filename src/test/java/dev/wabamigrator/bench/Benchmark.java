@@ -236,6 +236,18 @@ public final class Benchmark {
      * Against the sandbox holding cams's 10 QPS per operation, with the product's own pacing. With --instances K,
      * K instances of the service in this JVM share one PostgreSQL schema, one AccessKey, one sandbox and one broker.
      */
+    /**
+     * The operations a migration calls. The templates report's listing (ListChatappTemplate) trails the completed
+     * migrations, off their path: its calls and throttles are not the migrations' figures.
+     */
+    static final java.util.Set<CamsOperation> MIGRATION_OPERATIONS = java.util.EnumSet.complementOf(
+            java.util.EnumSet.of(CamsOperation.LIST_CHATAPP_TEMPLATE));
+
+    /** Throttled answers to the migrations' operations. */
+    static int migrationThrottled(AlibabaSandboxControl cams) {
+        return MIGRATION_OPERATIONS.stream().mapToInt(op -> cams.throttledCount(op.action())).sum();
+    }
+
     private void ride() throws Exception {
         int n = o.n(1000);
         int instances = o.instances;
@@ -265,14 +277,14 @@ public final class Benchmark {
                     double seconds = (last - t0) / 1e9;
                     StringBuilder perOp = new StringBuilder();
                     long calls = 0;
-                    for (CamsOperation op : CamsOperation.values()) {
+                    for (CamsOperation op : MIGRATION_OPERATIONS) {
                         int c = app.cams.calls(op.action());
                         calls += c;
                         if (c > 0) {
                             perOp.append(String.format(Locale.ROOT, "%s %.2f  ", op.action(), c / seconds));
                         }
                     }
-                    double[] row = {seconds, floorSeconds, seconds / floorSeconds - 1, app.cams.throttledCount(), calls};
+                    double[] row = {seconds, floorSeconds, seconds / floorSeconds - 1, migrationThrottled(app.cams), calls};
                     if (o.codeFlow) { // the pipeline: when the code requests and the completions came, in s from the start
                         double[] parkedAt = driver.timings().stream().filter(x -> x.parked != 0)
                                 .mapToDouble(x -> (x.parked - t0) / 1e9).sorted().toArray();
@@ -389,7 +401,7 @@ public final class Benchmark {
                 row.calls = app.calls();
                 row.commands = n * (o.codeFlow ? 2L : 1L);
                 row.appThreads = idleThreads;
-                row.throttled = app.cams.throttledCount();
+                row.throttled = migrationThrottled(app.cams);
                 row.finished(done);
                 if (!quiet && row.ok < n) {
                     OUT.printf("product run: %d of %d completed (%d ended otherwise)%n", row.ok, n, driver.ended() - row.ok);
@@ -552,7 +564,7 @@ public final class Benchmark {
 
         long calls() {
             long sum = 0;
-            for (CamsOperation op : CamsOperation.values()) {
+            for (CamsOperation op : MIGRATION_OPERATIONS) {
                 sum += cams.calls(op.action());
             }
             return sum;

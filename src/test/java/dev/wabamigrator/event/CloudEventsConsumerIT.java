@@ -70,6 +70,7 @@ class CloudEventsConsumerIT {
                     {"commandId":"resume-m-ce-nobody","type":"ResumeMigration","migrationId":"m-ce-nobody"}""");
             for (String id : List.of("m-ce-happy", "m-ce-verified", "m-ce-throttled")) {
                 service.events().awaitType(id, EventTypes.COMPLETED);
+                service.events().awaitType(id, EventTypes.TEMPLATES_MIGRATED); // trails the completion
             }
             service.events().awaitType("m-ce-denied", EventTypes.CANCELLED);
             service.events().awaitRejection("resume-m-ce-nobody");

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.awaitility.Awaitility;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -133,6 +134,10 @@ class ImportCommandIT {
                 .contains("every migration completed or was cancelled")
                 .containsPattern("COMPLETED\\s+20\\n")
                 .containsPattern("rejected\\s+0\\n");
+        // the templates reports trail the completions (their listings are cams calls too): wait for them first
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> events.ofType(EventTypes.TEMPLATES_MIGRATED)
+                .stream().filter(e -> "b-happy".equals(e.path("data").path("batchId").asText()))
+                .map(e -> e.path("data").path("migrationId").asText()).distinct().count() == 20);
         Map<String, Object> camsCallsAfterFirst = cams.stats();
         long commandsAfterFirst = commandsOnTopic();
 

@@ -34,6 +34,27 @@ class RatePacerIT {
     }
 
     @Test
+    void should_pace_each_operation_at_its_own_rate_and_window() {
+        // cams documents 10 per second for the migration operations and 5 for ListChatappTemplate
+        String listing = "ListChatappTemplate";
+        try (RatePacer pacer = RatePacer.local(clock, operation -> operation.equals(listing)
+                ? new RatePacer.Pace(4.9, 5) : new RatePacer.Pace(9.8, 10), "alibaba:key")) {
+            assertThat(pacer.reserve(listing)).isZero();
+            assertThat(pacer.reserve(listing)).as("1 / 4.9 s").isEqualTo(205);
+            assertThat(pacer.reserve(REGISTER)).isZero();
+            assertThat(pacer.reserve(REGISTER)).as("the listing takes no slot of register").isEqualTo(103);
+            for (int i = 0; i < 5; i++) {
+                assertThat(pacer.tryAcquire(listing)).as("listing send %d", i).isZero();
+            }
+            assertThat(pacer.tryAcquire(listing)).as("a sixth listing within the second").isPositive();
+            for (int i = 0; i < 10; i++) {
+                assertThat(pacer.tryAcquire(REGISTER)).as("register send %d", i).isZero();
+            }
+            assertThat(pacer.perSecond(listing)).isEqualTo(4.9, org.assertj.core.data.Offset.offset(0.01));
+        }
+    }
+
+    @Test
     void should_send_no_more_than_the_limit_until_a_second_after_the_answers() {
         try (RatePacer pacer = RatePacer.local(clock, new RatePacer.Pace(1, 3), "alibaba:key")) {
             for (int i = 0; i < 3; i++) {

@@ -48,6 +48,11 @@ public final class AlibabaSandboxControl {
         return http.ok(http.get("/stats")).path("throttled").asInt();
     }
 
+    /** {@code System.LimitControl} answers to {@code action} so far. */
+    public int throttledCount(String action) {
+        return http.ok(http.get("/stats")).path("throttledByOperation").path(action).asInt(0);
+    }
+
     /** Requests held by pattern 0009. */
     public int heldCount() {
         return http.ok(http.get("/stats")).path("held").asInt();
@@ -57,6 +62,23 @@ public final class AlibabaSandboxControl {
     public Optional<String> code(String phoneNumber) {
         SandboxControlClient.Answer answer = http.get("/codes/" + phoneNumber);
         return answer.status() == 404 ? Optional.empty() : Optional.of(http.ok(answer).path("code").asText());
+    }
+
+    /** ListChatappTemplate calls for the space {@code custSpaceId}, throttled ones included. */
+    public int listings(String custSpaceId) {
+        return calls(CamsOperation.LIST_CHATAPP_TEMPLATE.action(), custSpaceId);
+    }
+
+    /** Gives the space {@code count} templates (23 unless set). */
+    public void setTemplateCount(String custSpaceId, int count) {
+        http.ok(http.post("/templates?custSpaceId=" + URLEncoder.encode(custSpaceId, StandardCharsets.UTF_8)
+                + "&count=" + count));
+    }
+
+    /** Makes ListChatappTemplate of the space answer Ram.PermissionDeny ({@code refuse}) or list again. */
+    public void refuseListing(String custSpaceId, boolean refuse) {
+        http.ok(http.post("/templates?custSpaceId=" + URLEncoder.encode(custSpaceId, StandardCharsets.UTF_8)
+                + "&refuse=" + refuse));
     }
 
     /** Answers every held request now; how many. */

@@ -363,6 +363,47 @@ class AlibabaSandboxTest {
     }
 
     @Test
+    void should_page_the_spaces_templates_and_allow_the_listing_five_calls_a_second() throws Exception {
+        List<Call> pages = new ArrayList<>();
+        for (int index = 1; index <= 3; index++) {
+            pages.add(listTemplates(CUST_SPACE, index, 10));
+        }
+        assertThat(pages).allSatisfy(page -> assertThat(page.status()).isEqualTo(200));
+        assertThat(pages).allSatisfy(page -> assertThat(page.json().get("Total").asInt()).isEqualTo(23));
+        assertThat(pages).extracting(page -> page.json().get("ListTemplate").size()).containsExactly(10, 10, 3);
+        List<String> statuses = new ArrayList<>();
+        pages.forEach(page -> page.json().get("ListTemplate").forEach(t -> statuses.add(t.get("AuditStatus").asText())));
+        assertThat(statuses).containsOnly("pass", "fail", "auditing", "unaudit");
+        assertThat(statuses).filteredOn("fail"::equals).hasSize(3);
+        JsonNode rejected = pages.get(0).json().get("ListTemplate").get(6);
+        assertThat(rejected.get("TemplateName").asText()).isEqualTo("template_7");
+        assertThat(rejected.get("Reason").asText()).contains("messaging policy");
+
+        // two more in the same second, then the sixth is throttled: cams allows this operation 5, not 10
+        assertThat(listTemplates("cams-other", 1, 10).status()).isEqualTo(200);
+        assertThat(listTemplates("cams-other", 1, 10).status()).isEqualTo(200);
+        Call sixth = listTemplates("cams-other", 1, 10);
+        assertThat(sixth.status()).isEqualTo(400);
+        assertThat(sixth.json().get("Code").asText()).isEqualTo("System.LimitControl");
+        assertThat(controls.listings(CUST_SPACE)).isEqualTo(3);
+
+        // a space scripted to refuse the listing
+        clock.advance(Duration.ofSeconds(1));
+        controls.refuseListing("cams-refusing", true);
+        Call refused = listTemplates("cams-refusing", 1, 10);
+        assertThat(refused.json().get("Code").asText()).isEqualTo("Ram.PermissionDeny");
+        assertThat(classifier.classify(refused.status(), refused.headers(), refused.body()).error().errorClass())
+                .isNotEqualTo(ErrorClass.RATE_LIMITED);
+    }
+
+    private Call listTemplates(String space, int index, int size) throws Exception {
+        SortedMap<String, String> params = new java.util.TreeMap<>();
+        params.put(CamsOperation.CUST_SPACE_ID, space);
+        params.put(CamsOperation.PAGE, "{\"Index\":" + index + ",\"Size\":" + size + "}");
+        return call(CamsOperation.LIST_CHATAPP_TEMPLATE, params);
+    }
+
+    @Test
     void should_delay_each_response_by_the_latency_without_holding_threads() throws Exception {
         Duration latency = Duration.ofMillis(300);
         sandbox.close();

@@ -32,6 +32,7 @@ import org.awaitility.core.ConditionTimeoutException;
  */
 public final class OutageRun implements AutoCloseable {
     public static final String COMPLETED = "waba.migration.completed";
+    public static final String TEMPLATES = "waba.migration.templates.migrated";
     public static final String FAILED = "waba.migration.failed";
     public static final String AWAITING = "waba.migration.awaiting-input";
     /** The ALIBABA_CHATAPP calls that are not safe to repeat (provider-apis.md, design.md §3 rule 2). */
@@ -199,6 +200,15 @@ public final class OutageRun implements AutoCloseable {
     public Figures verify() throws Exception {
         List<String> problems = new ArrayList<>();
         Set<String> completed = completed();
+        // the templates report trails each completed migration (a poll later): it is part of the story to check
+        try {
+            Awaitility.await("every completed migration's templates report").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> events.ofType(TEMPLATES).stream()
+                            .map(e -> e.at("/data/migrationId").asText()).collect(Collectors.toSet())
+                            .containsAll(completed));
+        } catch (ConditionTimeoutException e) {
+            problems.add("templates reports missing: " + e.getMessage());
+        }
         if (!completed.containsAll(phones.keySet())) {
             problems.add("not completed: " + phones.keySet().stream().filter(id -> !completed.contains(id)).toList());
         }
@@ -237,10 +247,13 @@ public final class OutageRun implements AutoCloseable {
                     .map(e -> e.path("type").asText().replace("waba.migration.", "")
                             + (e.path("type").asText().endsWith("step.succeeded") ? "/" + e.at("/data/step").asText() : ""))
                     .toList();
-            List<String> expected = new ArrayList<>(List.of("accepted", "awaiting-input", "completed"));
+            List<String> expected = new ArrayList<>(List.of("accepted", "awaiting-input", "completed", "templates.migrated"));
             STEPS.forEach(step -> expected.add("step.succeeded/" + step));
             if (!story.containsAll(expected)) {
                 problems.add(id + " is missing events: has " + story + ", needs " + expected);
+            }
+            if (story.stream().filter("templates.migrated"::equals).count() > 1) {
+                problems.add(id + " has more than one templates report: " + story);
             }
         }
         // no non-idempotent call went out twice

@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The five cams migration operations, in flow order, and the number listing that confirms a register, with their exact parameter names (provider-apis.md §1.4).
+ * The five cams migration operations, in flow order, the number listing that confirms a register, and the template
+ * listing of the report after a migration, with their exact parameter names (provider-apis.md §1.4).
  * All parameters are strings and all are required; they travel in the query string of {@code POST /} with
  * {@code x-acs-action: <action>} and {@code x-acs-version: 2020-06-06}.
  */
@@ -29,7 +30,16 @@ public enum CamsOperation {
      * Not a migration step: lists the space's numbers with their {@code Status} ({@code CONNECTED} once registered).
      * Reads a register's effect back after a crash cut the register call off.
      */
-    QUERY_CHATAPP_PHONE_NUMBERS("QueryChatappPhoneNumbers", CamsOperation.CUST_SPACE_ID);
+    QUERY_CHATAPP_PHONE_NUMBERS("QueryChatappPhoneNumbers", CamsOperation.CUST_SPACE_ID),
+    /**
+     * Not a migration step: one page of the space's message templates ({@code ListTemplate}, {@code Total}), for the
+     * templates report that trails a completed migration. {@code Page} is the JSON {@code {"Index":n,"Size":m}}
+     * (Index from 1). cams allows 5 calls per second per account, half the others.
+     */
+    LIST_CHATAPP_TEMPLATE("ListChatappTemplate", 5, CamsOperation.CUST_SPACE_ID, CamsOperation.PAGE);
+
+    /** Calls per second and account that cams documents for the migration operations. */
+    public static final int MIGRATION_LIMIT_PER_SECOND = 10;
 
     /** API version of every operation, sent as {@code x-acs-version}. */
     public static final String VERSION = "2020-06-06";
@@ -41,13 +51,28 @@ public enum CamsOperation {
     public static final String LOCALE = "Locale";
     public static final String METHOD = "Method";
     public static final String VERIFY_CODE = "VerifyCode";
+    public static final String PAGE = "Page";
 
     private final String action;
+    private final int limitPerSecond;
     private final List<String> parameters;
 
     CamsOperation(String action, String... parameters) {
+        this(action, 10, parameters);
+    }
+
+    CamsOperation(String action, int limitPerSecond, String... parameters) {
         this.action = action;
+        this.limitPerSecond = limitPerSecond;
         this.parameters = List.of(parameters);
+    }
+
+    /**
+     * The calls per second and account that cams's API reference gives this operation: 10 for the migration
+     * operations and the number listing, 5 for {@code ListChatappTemplate}.
+     */
+    public int limitPerSecond() {
+        return limitPerSecond;
     }
 
     /** The {@code x-acs-action} value, also the RAM action after {@code cams:}. */

@@ -31,6 +31,8 @@ public final class CamsRequests {
     public static final String OPERATION_HEADER = "camsOperation";
     public static final String RESPONSE_PROPERTY = "camsResponse";
     public static final String SLOT_WAIT_PROPERTY = "camsSlotWaitMs";
+    /** The parameters of a call about no migration ({@link #prepareRead}). */
+    public static final String PARAMETERS_PROPERTY = "camsParameters";
     /** How long the whole operation backs off after a throttle that named no wait (no x-acs-retry-after). */
     static final Duration DEFAULT_THROTTLE_BACK_OFF = Duration.ofSeconds(1);
 
@@ -98,8 +100,40 @@ public final class CamsRequests {
 
     /** Builds and signs the request on the exchange (empty POST, parameters in the query string). */
     public void prepare(Exchange exchange, Migration m) {
+        sign(exchange, parameters(operation(exchange), m));
+    }
+
+    /**
+     * As {@link #prepare}, for a call about no migration (the template listing): its parameters are the exchange
+     * property {@value #PARAMETERS_PROPERTY}.
+     */
+    @SuppressWarnings("unchecked")
+    public void prepareRead(Exchange exchange) {
+        sign(exchange, exchange.getProperty(PARAMETERS_PROPERTY, Map.class));
+    }
+
+    /**
+     * Classifies the answer to a call about no migration, which is safe to repeat: nothing is thrown, the caller
+     * decides about retries. A throttle holds every call of the operation, as in {@link #classify}. A refused call
+     * pauses nothing: a policy without the listing's RAM action must not stop the migrations.
+     */
+    public CamsResult classifyRead(Exchange exchange) {
+        Message message = exchange.getMessage();
+        int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        String body = message.getBody(String.class);
+        exchange.setProperty(RESPONSE_PROPERTY, body);
+        CamsResult result = classifier.classify(status, message.getHeader(AlibabaErrorClassifier.RETRY_AFTER_HEADER,
+                String.class), body);
+        if (!result.success() && result.error().errorClass() == ErrorClass.RATE_LIMITED) {
+            pacer.backOff(operation(exchange).action(),
+                    result.error().retryAfter() != null ? result.error().retryAfter() : DEFAULT_THROTTLE_BACK_OFF);
+        }
+        return result;
+    }
+
+    private void sign(Exchange exchange, Map<String, String> parameters) {
         CamsOperation operation = operation(exchange);
-        SortedMap<String, String> query = new TreeMap<>(parameters(operation, m));
+        SortedMap<String, String> query = new TreeMap<>(parameters);
         Map<String, String> signed = signer.signedHeaders("POST", Acs3Signer.hostHeader(endpoint), path(),
                 operation.action(), CamsOperation.VERSION, query, null, null, accessKeyId, accessKeySecret,
                 clock.instant(), Acs3Signer.newNonce());
@@ -188,6 +222,8 @@ public final class CamsRequests {
             case CHATAPP_MIGRATION_VERIFIED -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId,
                     CamsOperation.PHONE_NUMBER, m.getPhoneE164(), CamsOperation.VERIFY_CODE, codeWait.code(m));
             case QUERY_CHATAPP_PHONE_NUMBERS -> Map.of(CamsOperation.CUST_SPACE_ID, custSpaceId);
+            case LIST_CHATAPP_TEMPLATE -> throw new IllegalArgumentException(
+                    "ListChatappTemplate is about a space, not a migration: see prepareRead");
         };
     }
 

@@ -40,6 +40,9 @@ class CamsRequestShapeIT {
         stub("GetMigrationVerifyCode", "{\"RequestId\":\"r3\",\"Code\":\"OK\",\"Data\":{\"PhoneNumber\":\"8613900001234\",\"Id\":\"777\"}}");
         stub("ChatappMigrationVerified", "{\"RequestId\":\"r4\",\"Code\":\"OK\",\"Data\":{\"PhoneNumber\":\"8613900001234\",\"Id\":\"777\"}}");
         stub("ChatappMigrationRegister", "{\"RequestId\":\"r5\",\"Code\":\"OK\",\"Message\":\"SUCCESS\"}");
+        stub("ListChatappTemplate", "{\"RequestId\":\"r6\",\"Code\":\"OK\",\"Success\":true,\"Total\":1,"
+                + "\"ListTemplate\":[{\"TemplateCode\":\"t1\",\"TemplateName\":\"hello\",\"Language\":\"en\","
+                + "\"AuditStatus\":\"pass\"}]}");
 
         Map<String, String> properties = TestApp.defaults(TestDatabase.h2(), TestApp.uniqueSuffix(), null);
         properties.put("app.sandbox.enabled", "false");
@@ -57,6 +60,7 @@ class CamsRequestShapeIT {
             commands.send("8613900001234", """
                     {"commandId":"shape-2","type":"SubmitVerificationCode","migrationId":"m-shape","code":"246810"}""");
             events.awaitType("m-shape", "waba.migration.completed");
+            events.awaitType("m-shape", "waba.migration.templates.migrated"); // the space's listing, after it
         }
         requests = cams.findAll(postRequestedFor(urlPathEqualTo("/")));
     }
@@ -96,6 +100,9 @@ class CamsRequestShapeIT {
                 "CustSpaceId", "cams-shape", "PhoneNumber", "8613900001234", "VerifyCode", "246810"));
         assertThat(query(only("ChatappMigrationRegister"))).isEqualTo(Map.of(
                 "CustSpaceId", "cams-shape", "PhoneNumber", "8613900001234"));
+        // the templates report: Page as one JSON parameter, as cams's SDKs send it; one page covers Total 1
+        assertThat(query(only("ListChatappTemplate"))).isEqualTo(Map.of(
+                "CustSpaceId", "cams-shape", "Page", "{\"Index\":1,\"Size\":20}"));
     }
 
     @Test

@@ -72,8 +72,11 @@ class PacingAcrossInstancesIT {
             instance.put("camel.main.name", "waba-migrator-" + i); // one operations MBean each in this JVM
             apps.add(TestApp.start(instance));
         }
-        assertThat(apps.get(0).bean("camsPacer", RatePacer.class).perSecond())
+        RatePacer pacer = apps.get(0).bean("camsPacer", RatePacer.class);
+        assertThat(pacer.perSecond(CamsOperation.CHATAPP_MIGRATION_REGISTER.action()))
                 .as("the default rate, per account").isLessThanOrEqualTo(AlibabaSandbox.DEFAULT_MAX_REQUESTS_PER_SECOND);
+        assertThat(pacer.perSecond(CamsOperation.LIST_CHATAPP_TEMPLATE.action()))
+                .as("the template listing's rate, half as cams documents").isLessThanOrEqualTo(5);
         String brokers = properties.get("app.kafka.brokers");
         commands = new Commands(brokers, properties.get("app.kafka.topic.commands"));
         events = new Events(brokers, properties.get("app.kafka.topic.events"));
@@ -103,8 +106,22 @@ class PacingAcrossInstancesIT {
                 .as("instances that sent cams calls, of " + callsPerInstance).isGreaterThanOrEqualTo(2);
         // paced per account, not per instance: the whole set takes about N / 10 s per operation, pipelined
         assertThat(seconds).isGreaterThan((MIGRATIONS - 1) / (double) AlibabaSandbox.DEFAULT_MAX_REQUESTS_PER_SECOND);
+
+        // the templates reports trail the migrations: the instances share the due records (SKIP LOCKED), each
+        // migration gets exactly one, the reports due together share a listing, and ListChatappTemplate, paced at
+        // its own 5 per second for the account, is never throttled either
+        await("every migration's templates report").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> events.ofType("waba.migration.templates.migrated").stream()
+                        .map(e -> e.at("/data/migrationId").asText()).collect(Collectors.toSet()).size() == MIGRATIONS);
+        List<String> reported = events.ofType("waba.migration.templates.migrated").stream()
+                .map(e -> e.at("/data/migrationId").asText()).toList();
+        assertThat(reported).as("one report per migration").doesNotHaveDuplicates().hasSize(MIGRATIONS);
+        int listings = control.listings("cams-shared");
+        assertThat(listings).as("listing calls (two pages a listing)").isLessThan(2 * MIGRATIONS);
+        assertThat(control.throttledCount()).as("throttled, the listings included").isZero();
         System.out.printf("PACING-ACROSS-INSTANCES [postgresql] instances=%d N=%d calls per instance %s, %.1f s, "
-                + "throttled %d%n", INSTANCES, MIGRATIONS, callsPerInstance, seconds, control.throttledCount());
+                + "throttled %d, template listing calls %d%n", INSTANCES, MIGRATIONS, callsPerInstance, seconds,
+                control.throttledCount(), listings);
     }
 
     /** How many cams calls this instance sent (Camel's route statistics). */

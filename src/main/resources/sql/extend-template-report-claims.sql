@@ -1,0 +1,1 @@
+UPDATE template_report_due SET claimed_until = :until WHERE claim_token = :token
