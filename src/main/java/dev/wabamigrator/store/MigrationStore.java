@@ -203,7 +203,7 @@ public final class MigrationStore {
      * @return false when the row moved on (another writer won) and nothing was written; the caller's copy is stale
      */
     public boolean save(Migration m, List<OutboxEvent> events, Instant now) {
-        return save(m, events, null, now);
+        return save(m, events, List.<StepHistory.Attempt>of(), now);
     }
 
     /**
@@ -211,12 +211,17 @@ public final class MigrationStore {
      * (none when {@code attempt} is null).
      */
     public boolean save(Migration m, List<OutboxEvent> events, StepHistory.Attempt attempt, Instant now) {
+        return save(m, events, attempt == null ? List.of() : List.of(attempt), now);
+    }
+
+    /** As {@link #save(Migration, List, Instant)}, with the step attempts that led to this state, in order. */
+    public boolean save(Migration m, List<OutboxEvent> events, List<StepHistory.Attempt> attempts, Instant now) {
         return sql.inTransaction(connection -> {
             if (!update(connection, m, now)) {
                 return false;
             }
             outbox.add(connection, events, now);
-            if (attempt != null) {
+            for (StepHistory.Attempt attempt : attempts) {
                 history.step(connection, m, attempt, now);
             }
             return true;
