@@ -418,9 +418,9 @@ public final class Migration {
         callInFlight = false;
     }
 
-    /** True when the row, as last written, says a call that is not safe to repeat is in doubt. */
-    boolean rowHasCallInDoubt() {
-        return writtenPendingCall != null;
+    /** The step whose call the row, as last written, says is in doubt (not safe to repeat, no answer yet); or null. */
+    String rowCallInDoubt() {
+        return writtenPendingCall;
     }
 
     /** What this claim recorded that is not written yet, or null. */

@@ -174,11 +174,13 @@ public final class StepRecorder {
 
     /**
      * Before a call that is safe to repeat: when an outcome not written yet settles a call the row still has in doubt
-     * (a code request that was answered), it is written now, so that a crash during this call never leaves that
-     * doubt to be read back (a code request cannot be).
+     * and that call cannot be read back (a code request, a step without a reconcile route), it is written now, so
+     * that a crash during this call never leaves that doubt behind. A doubt that is read back may stay: a crash now
+     * reads the provider's state back, as after a crash inside that call.
      */
     public void beforeSafeCall(Migration m) {
-        if (m.unwritten() != null && m.rowHasCallInDoubt() && !m.isClaimLost()) {
+        if (m.unwritten() != null && m.rowCallInDoubt() != null && !m.isClaimLost()
+                && !flows.readsBack(m.getFlow(), m.rowCallInDoubt())) {
             writeOrStop(m, clock.instant());
         }
     }
