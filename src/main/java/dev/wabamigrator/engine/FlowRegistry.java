@@ -122,4 +122,18 @@ public final class FlowRegistry extends ServiceSupport {
     public Set<String> names() {
         return flows.keySet();
     }
+
+    /**
+     * True when a call of {@code step} left in doubt is read back from the provider: the step has a reconcile route
+     * ({@code <flow route>-<step>-reconcile}) and is not a code request, whose doubt cannot be read back (the code
+     * wait goes on in doubt instead).
+     */
+    public boolean readsBack(String flowName, String step) {
+        FlowDefinition flow = flows.get(flowName);
+        if (flow == null || context == null || context.getRoute(flow.route() + "-" + step + "-reconcile") == null) {
+            return false;
+        }
+        return flow.steps().stream().noneMatch(s -> flow.stepParameter(s, "requestStep").filter(step::equals)
+                .isPresent());
+    }
 }

@@ -55,6 +55,10 @@ public final class Migration {
     private volatile boolean callInFlight;
     private int stepsThisClaim;
     private boolean claimLost;
+    /** The call the row says is in doubt, as last read or written (pendingCall may have moved on since). */
+    private String writtenPendingCall;
+    /** Step outcomes of this claim not written yet: they go with the next write (see StepRecorder). */
+    private StepRecorder.Unwritten unwritten;
     private long stepStartedNanos;
     private Clock clock = Clock.systemUTC();
     /** The secrets column as the row holds it (sealed under the current key), and what it opens to; or null. */
@@ -414,6 +418,20 @@ public final class Migration {
         callInFlight = false;
     }
 
+    /** The step whose call the row, as last written, says is in doubt (not safe to repeat, no answer yet); or null. */
+    String rowCallInDoubt() {
+        return writtenPendingCall;
+    }
+
+    /** What this claim recorded that is not written yet, or null. */
+    StepRecorder.Unwritten unwritten() {
+        return unwritten;
+    }
+
+    void unwritten(StepRecorder.Unwritten steps) {
+        unwritten = steps;
+    }
+
     /** This copy may no longer be written (see {@link #isClaimLost}). */
     void loseClaim() {
         claimLost = true;
@@ -541,6 +559,7 @@ public final class Migration {
         m.expiresAt = row.expiresAt();
         m.lastError = row.lastError();
         m.pendingCall = row.pendingCall();
+        m.writtenPendingCall = row.pendingCall();
         m.nextAttemptAt = row.nextAttemptAt();
         m.claimOwner = row.claimOwner();
         m.claimToken = row.claimToken();
@@ -572,5 +591,6 @@ public final class Migration {
     /** The store wrote this migration over the version it was read at. */
     public void updated() {
         version++;
+        writtenPendingCall = pendingCall;
     }
 }

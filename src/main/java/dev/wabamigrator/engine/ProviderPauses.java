@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,8 @@ public final class ProviderPauses {
     private final Duration recheck;
     private final EngineMetrics metrics;
     private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+    /** The providers whose pause one thread reads now: the others go on with what was seen last meanwhile. */
+    private final Set<String> reading = ConcurrentHashMap.newKeySet();
 
     /**
      * @param refresh how stale this instance's view of a pause may be ({@code app.provider.pause.refresh-ms})
@@ -76,9 +79,20 @@ public final class ProviderPauses {
         if (last != null && now.isBefore(last.readAt().plus(refresh))) {
             return last.pause();
         }
-        Optional<Pause> found = store.find(provider);
-        seen.put(provider, new Seen(found, now));
-        return found;
+        // one read per refresh, however many calls come at once
+        if (!reading.add(provider)) {
+            if (last != null) {
+                return last.pause();
+            }
+            return store.find(provider);
+        }
+        try {
+            Optional<Pause> found = store.find(provider);
+            seen.put(provider, new Seen(found, now));
+            return found;
+        } finally {
+            reading.remove(provider);
+        }
     }
 
     /** Throws when {@code provider} is paused, before anything is sent: the migration parks until the recheck. */

@@ -118,10 +118,25 @@ public final class StepRecorder {
             out.add(event(EventTypes.FAILED, m, Details.none().error(f.error()), now));
         }
         java.time.Duration took = m.stepTook();
+        StepHistory.Attempt attempt = new StepHistory.Attempt(finishedStep, finishedAttempt, outcome, took,
+                m.getState().name(), now);
+        if (outcome instanceof StepOutcome.Succeeded && m.getClaimToken() != null && !m.isClaimLost()) {
+            // the migration goes on under this claim: the success is written with the claim's next write (the next
+            // call's begin, the next outcome, or the end of the turn), one transaction instead of two. Until then a
+            // crash runs this step again, as it would a step whose answer the crash cut off.
+            Unwritten unwritten = m.unwritten() != null ? m.unwritten() : new Unwritten();
+            unwritten.events.addAll(out);
+            unwritten.attempts.add(attempt);
+            if (templateReportSpace != null) {
+                unwritten.templateReportSpace = templateReportSpace;
+            }
+            m.unwritten(unwritten);
+            recorded(m, finishedStep, outcome, took, before);
+            return;
+        }
         boolean written;
         try {
-            written = store.save(m, out, new StepHistory.Attempt(finishedStep, finishedAttempt, outcome, took),
-                    templateReportSpace, now);
+            written = write(m, out, attempt, templateReportSpace, now);
         } catch (RuntimeException e) {
             // the write failed (database gone mid-transaction): our copy is now ahead of the row (next step, version),
             // so nothing more may be written from it; the claim runs out and the step runs again from the row
@@ -134,6 +149,11 @@ public final class StepRecorder {
             LOG.info("migration {} changed under step {}; this worker stops", m.getMigrationId(), finishedStep);
             return;
         }
+        recorded(m, finishedStep, outcome, took, before);
+    }
+
+    private void recorded(Migration m, String finishedStep, StepOutcome outcome, java.time.Duration took,
+                          MigrationState before) {
         metrics.stepFinished(m.getFlow(), finishedStep, outcome);
         if (took != null) {
             metrics.stepDuration(m.getFlow(), finishedStep, took);
@@ -143,6 +163,80 @@ public final class StepRecorder {
         if (before != m.getState() && m.getState().isTerminal()) {
             metrics.terminal(m.getFlow(), m.getState());
         }
+    }
+
+    /**
+     * Writes the migration with what this claim recorded and did not write yet, in one transaction; the unwritten
+     * outcomes are gone from the copy either way (a failed write leaves the copy unusable, see the callers).
+     */
+    private boolean write(Migration m, List<OutboxEvent> out, StepHistory.Attempt attempt, String templateReportSpace,
+                          Instant now) {
+        Unwritten unwritten = m.unwritten();
+        m.unwritten(null);
+        if (unwritten == null) {
+            return store.save(m, out, attempt == null ? List.of() : List.of(attempt), templateReportSpace, now);
+        }
+        unwritten.events.addAll(out);
+        if (attempt != null) {
+            unwritten.attempts.add(attempt);
+        }
+        return store.save(m, unwritten.events, unwritten.attempts,
+                templateReportSpace != null ? templateReportSpace : unwritten.templateReportSpace, now);
+    }
+
+    /**
+     * Before a call that is safe to repeat: when an outcome not written yet settles a call the row still has in doubt
+     * and that call cannot be read back (a code request, a step without a reconcile route), it is written now, so
+     * that a crash during this call never leaves that doubt behind. A doubt that is read back may stay: a crash now
+     * reads the provider's state back, as after a crash inside that call.
+     */
+    public void beforeSafeCall(Migration m) {
+        if (m.unwritten() != null && m.rowCallInDoubt() != null && !m.isClaimLost()
+                && !flows.readsBack(m.getFlow(), m.rowCallInDoubt())) {
+            writeOrStop(m, clock.instant());
+        }
+    }
+
+    /**
+     * The worker's turn ends (the migration is not due now, or had its share of steps): what this claim did not write
+     * yet is written, and the claim given back with it, in one transaction.
+     */
+    public void endTurn(Migration m) {
+        if (m.unwritten() == null || m.isClaimLost()) {
+            m.unwritten(null);
+            return;
+        }
+        m.releaseClaim();
+        try {
+            writeOrStop(m, clock.instant());
+        } catch (RuntimeException e) {
+            // the turn ends all the same: the claim runs out, and the steps not written run again from the row
+            LOG.warn("migration {}: the steps of this turn could not be written ({}); they run again once its claim"
+                    + " runs out", m.getMigrationId(), e.toString());
+        }
+    }
+
+    private void writeOrStop(Migration m, Instant now) {
+        boolean written;
+        try {
+            written = write(m, List.of(), null, null, now);
+        } catch (RuntimeException e) {
+            m.loseClaim(); // as in apply: the copy is ahead of the row; the claim runs out
+            throw e;
+        }
+        if (!written) {
+            m.loseClaim();
+            throw new IllegalStateException("migration " + m.getMigrationId() + " changed under its worker at step "
+                    + m.getStep());
+        }
+    }
+
+    /** Step outcomes recorded in memory and not written yet: their events and step history rows, in order. */
+    static final class Unwritten {
+        final List<OutboxEvent> events = new ArrayList<>();
+        final List<StepHistory.Attempt> attempts = new ArrayList<>();
+        /** A completed ALIBABA_CHATAPP migration owes its templates report from the write that records it. */
+        String templateReportSpace;
     }
 
     /** A non-idempotent call was started before a crash and this step cannot read the provider's state back. */
@@ -178,7 +272,8 @@ public final class StepRecorder {
         String before = m.callStarting();
         boolean written;
         try {
-            written = store.save(m, List.of(), clock.instant());
+            // with the outcomes before it that were not written yet: one transaction
+            written = write(m, List.of(), null, null, clock.instant());
         } catch (RuntimeException e) {
             // nothing was sent, but the row may or may not say a call is pending (a commit cut off by the database):
             // write nothing more from this copy; the claim runs out and the step runs again from what the row says

@@ -203,7 +203,7 @@ public final class MigrationStore {
      * @return false when the row moved on (another writer won) and nothing was written; the caller's copy is stale
      */
     public boolean save(Migration m, List<OutboxEvent> events, Instant now) {
-        return save(m, events, null, now);
+        return save(m, events, List.of(), null, now);
     }
 
     /**
@@ -211,15 +211,16 @@ public final class MigrationStore {
      * (none when {@code attempt} is null).
      */
     public boolean save(Migration m, List<OutboxEvent> events, StepHistory.Attempt attempt, Instant now) {
-        return save(m, events, attempt, null, now);
+        return save(m, events, attempt == null ? List.of() : List.of(attempt), null, now);
     }
 
     /**
-     * As {@link #save(Migration, List, StepHistory.Attempt, Instant)}; with a {@code templateReportSpace}, a templates
-     * report of that space becomes due for the migration in the same transaction ({@link TemplateReportStore}).
+     * As {@link #save(Migration, List, Instant)}, with the step attempts that led to this state, in order; with a
+     * {@code templateReportSpace}, a templates report of that space becomes due for the migration in the same
+     * transaction ({@link TemplateReportStore}).
      */
-    public boolean save(Migration m, List<OutboxEvent> events, StepHistory.Attempt attempt, String templateReportSpace,
-                        Instant now) {
+    public boolean save(Migration m, List<OutboxEvent> events, List<StepHistory.Attempt> attempts,
+                        String templateReportSpace, Instant now) {
         return sql.inTransaction(connection -> {
             if (!update(connection, m, now)) {
                 return false;
@@ -229,7 +230,7 @@ public final class MigrationStore {
                 sql.update(connection, "insert-template-report-due", Map.of("migrationId", m.getMigrationId(),
                         "custSpaceId", templateReportSpace, "dueAt", now));
             }
-            if (attempt != null) {
+            for (StepHistory.Attempt attempt : attempts) {
                 history.step(connection, m, attempt, now);
             }
             return true;

@@ -58,15 +58,23 @@ public final class StepHistory {
 
     /**
      * One run of a step: the step, its attempt number when it ran, what it came to, and how long it took (null when its
-     * clock was not started).
+     * clock was not started); the migration's state after it and when it ended (null: as written, see {@link #step}).
      */
-    public record Attempt(String step, int attempt, StepOutcome outcome, java.time.Duration took) {
+    public record Attempt(String step, int attempt, StepOutcome outcome, java.time.Duration took, String state,
+                          Instant endedAt) {
+        public Attempt(String step, int attempt, StepOutcome outcome, java.time.Duration took) {
+            this(step, attempt, outcome, took, null, null);
+        }
     }
 
-    /** Records one step attempt, in the caller's transaction. */
+    /**
+     * Records one step attempt, in the caller's transaction; unless the attempt says otherwise, it left the migration
+     * in the state written with it and ended {@code now}.
+     */
     public void step(Connection connection, Migration m, Attempt attempt, Instant now) throws SQLException {
         Map<String, Object> row = row(m.getMigrationId(), STEP, attempt.step(), attempt.attempt(),
-                outcomeName(attempt.outcome()), m.getState().name());
+                outcomeName(attempt.outcome()), attempt.state() != null ? attempt.state() : m.getState().name());
+        Instant ended = attempt.endedAt() != null ? attempt.endedAt() : now;
         ProviderError error = attempt.outcome().error();
         if (error != null) {
             row.put("errorCategory", error.errorClass().name());
@@ -74,8 +82,8 @@ public final class StepHistory {
             row.put("errorMessage", cut(error.message(), 1000));
             row.put("requestId", cut(error.traceId(), 100));
         }
-        row.put("startedAt", attempt.took() == null ? null : now.minus(attempt.took()));
-        row.put("endedAt", now);
+        row.put("startedAt", attempt.took() == null ? null : ended.minus(attempt.took()));
+        row.put("endedAt", ended);
         sql.update(connection, "insert-step-history", row);
     }
 

@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
@@ -53,6 +54,8 @@ public final class Benchmark {
     private final Options o;
     private final String brokers;
     private int runCounter;
+    /** The transaction counter of the service started last. */
+    private Counting counting;
 
     private Benchmark(Options o, String brokers) {
         this.o = o;
@@ -393,11 +396,15 @@ public final class Benchmark {
             List<String> phones = Floor.phones(n, o.codeFlow, app.run);
             try (Driver driver = new Driver(brokers, app.commandsTopic, app.eventsTopic, app::code)) {
                 long tx0 = app.transactions.sum();
+                counting.clearSites();
                 Probe.Mark mark = Probe.mark();
                 driver.start(phones, "b" + app.run, o.window == 0 ? n : o.window, false);
                 boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
                 Row row = Row.measure(driver, mark, app.olderThanApp, latencyMs, o.codeFlow, n);
                 row.transactions = app.transactions.sum() - tx0;
+                if (!quiet) {
+                    counting.printSites(n);
+                }
                 row.calls = app.calls();
                 row.commands = n * (o.codeFlow ? 2L : 1L);
                 row.appThreads = idleThreads;
@@ -487,7 +494,8 @@ public final class Benchmark {
         CamelContext context = main.getCamelContext();
         LongAdder transactions = new LongAdder();
         HikariDataSource ds = context.getRegistry().lookupByNameAndType("dataSource", HikariDataSource.class);
-        ds.setMetricsTrackerFactory(new Counting(transactions));
+        counting = new Counting(transactions, o.txSites ? new ConcurrentHashMap<>() : null);
+        ds.setMetricsTrackerFactory(counting);
         return new AppRun(run, main, db, dataDir, "waba.migration.commands.v1." + suffix,
                 "waba.migration.events.v1." + suffix, context.getRegistry().lookupByNameAndType("alibabaSandbox",
                 AlibabaSandbox.class), AlibabaSandboxControl.of(context.getRegistry().lookupByNameAndType(
@@ -542,16 +550,50 @@ public final class Benchmark {
 
     // ---- pieces ------------------------------------------------------------------------------------------------
 
-    /** Counts connection checkouts: each Sql.inTransaction (and each camel-sql query) takes one. */
-    private record Counting(LongAdder transactions) implements MetricsTrackerFactory {
+    /**
+     * Counts connection checkouts: each Sql.inTransaction (and each camel-sql query) takes one. With {@code sites},
+     * also by the code that took it (the first frames of the service's own classes outside the SQL helper).
+     */
+    private record Counting(LongAdder transactions, Map<String, LongAdder> sites) implements MetricsTrackerFactory {
+        private static final StackWalker WALKER = StackWalker.getInstance();
+
         @Override
         public IMetricsTracker create(String poolName, com.zaxxer.hikari.metrics.PoolStats poolStats) {
             return new IMetricsTracker() {
                 @Override
                 public void recordConnectionAcquiredNanos(long elapsedAcquiredNanos) {
                     transactions.increment();
+                    if (sites != null) {
+                        sites.computeIfAbsent(site(), k -> new LongAdder()).increment();
+                    }
                 }
             };
+        }
+
+        private static String site() {
+            return WALKER.walk(frames -> frames
+                    .filter(f -> f.getClassName().startsWith("dev.wabamigrator.")
+                            && !f.getClassName().startsWith("dev.wabamigrator.bench.")
+                            && !f.getClassName().startsWith("dev.wabamigrator.store.Sql"))
+                    .limit(3)
+                    .map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName())
+                    .reduce((a, b) -> a + " < " + b).orElse("(outside the service)"));
+        }
+
+        void clearSites() {
+            if (sites != null) {
+                sites.clear();
+            }
+        }
+
+        /** The sites and their checkouts per migration, most first. */
+        void printSites(int n) {
+            if (sites == null) {
+                return;
+            }
+            sites.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum()))
+                    .forEach(e -> OUT.printf(Locale.ROOT, "  tx %6.3f  %s%n", e.getValue().sum() / (double) n, e.getKey()));
+            sites.clear();
         }
     }
 
@@ -736,7 +778,7 @@ public final class Benchmark {
     }
 
     /** Command line: --scenario a,b --n N --runs R --flow code|verified --latency-ms L --window W --warmup N
-     *  --no-floor --h2-mem --instances K (ride) --set key=value (any application property, repeatable). */
+     *  --no-floor --h2-mem --tx-sites --instances K (ride) --set key=value (any application property, repeatable). */
     static final class Options {
         List<String> scenarios = List.of("throughput");
         int n;
@@ -747,6 +789,8 @@ public final class Benchmark {
         int warmup = -1;
         boolean noFloor;
         boolean h2Memory;
+        /** Prints, after each product run, its transactions per migration by the code that took them. */
+        boolean txSites;
         int instances = 1;
         Map<String, String> set = new LinkedHashMap<>();
 
@@ -764,6 +808,7 @@ public final class Benchmark {
                     case "--warmup" -> o.warmup = Integer.parseInt(args[++i]);
                     case "--no-floor" -> o.noFloor = true;
                     case "--h2-mem" -> o.h2Memory = true;
+                    case "--tx-sites" -> o.txSites = true;
                     case "--instances" -> o.instances = Integer.parseInt(args[++i]);
                     case "--set" -> {
                         String kv = args[++i];

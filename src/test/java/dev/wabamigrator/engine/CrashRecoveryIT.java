@@ -156,8 +156,10 @@ class CrashRecoveryIT {
                 .allMatch(k -> "two".equals(rowsAtKill.get(k.substring(4)).pendingCall));
         assertThat(cutOff).as("the kill landed while provider calls were in flight").isNotEmpty();
         assertThat(twoCutOff.size() + twoBegunNotSent).as("the kill left calls of step two to reconcile").isPositive();
-        assertThat(cutOff.size()).as("calls in flight at the kill are bounded by the workers")
-                .isLessThanOrEqualTo(WORKERS);
+        // a worker holds one migration; an answered call is written with the migration's next write, so one
+        // migration may have two calls not recorded (two answered, three in flight) but no more
+        assertThat(cutOff.stream().map(k -> k.substring(k.indexOf('/') + 1)).distinct().count())
+                .as("migrations with calls cut off at the kill are bounded by the workers").isLessThanOrEqualTo(WORKERS);
         assertThat(completedBeforeKill).as("the kill landed mid-run").isLessThan(MIGRATIONS);
 
         // ---- run 2: same database, topics and consumer group ------------------------------------------------
