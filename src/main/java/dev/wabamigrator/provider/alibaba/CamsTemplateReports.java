@@ -195,28 +195,40 @@ public final class CamsTemplateReports {
                 "no answer: " + failure.getMessage(), ErrorClass.TRANSIENT));
     }
 
-    /** Each migration's report, through the outbox, with its due record deleted in the same transaction. */
+    /**
+     * Each migration's report, through the outbox, with its due record deleted: all of the listing's in one
+     * transaction, or, if one of them spoils it, each in its own so that the others still go out.
+     */
     public void publish(Listing listing) {
         ObjectNode report = report(listing);
-        for (String migrationId : listing.migrationIds) {
-            Instant now = clock.instant();
-            Optional<Migration> migration;
-            try {
-                migration = migrations.find(migrationId);
-            } catch (RuntimeException unreadable) {
-                LOG.warn("templates report of migration {} dropped: its row cannot be read ({})", migrationId,
-                        unreadable.toString());
-                migration = Optional.empty();
-            }
-            boolean written = reports.report(migrationId, listing.token, migration.map(m -> events.migrationReport(
-                    EventTypes.TEMPLATES_MIGRATED, m, STEP, report, now)).orElse(null), now);
-            if (!written) {
-                LOG.info("templates report of migration {} left to the instance that holds its claim now", migrationId);
-            }
+        try {
+            migrations.inOneTransaction(() -> {
+                listing.migrationIds.forEach(migrationId -> publish(listing, report, migrationId));
+                return null;
+            });
+        } catch (RuntimeException oneSpoiledTheWhole) {
+            listing.migrationIds.forEach(migrationId -> publish(listing, report, migrationId));
         }
         LOG.info("templates of cams space {} {} ({} templates, {} not approved) for {} migration(s)",
                 listing.custSpaceId, listing.listed ? "listed" : "not listed: " + listing.note, listing.read,
                 listing.notApproved, listing.migrationIds.size());
+    }
+
+    private void publish(Listing listing, ObjectNode report, String migrationId) {
+        Instant now = clock.instant();
+        Optional<Migration> migration;
+        try {
+            migration = migrations.find(migrationId);
+        } catch (RuntimeException unreadable) {
+            LOG.warn("templates report of migration {} dropped: its row cannot be read ({})", migrationId,
+                    unreadable.toString());
+            migration = Optional.empty();
+        }
+        boolean written = reports.report(migrationId, listing.token, migration.map(m -> events.migrationReport(
+                EventTypes.TEMPLATES_MIGRATED, m, STEP, report, now)).orElse(null), now);
+        if (!written) {
+            LOG.info("templates report of migration {} left to the instance that holds its claim now", migrationId);
+        }
     }
 
     ObjectNode report(Listing listing) {
