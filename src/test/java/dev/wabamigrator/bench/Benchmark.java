@@ -362,6 +362,7 @@ public final class Benchmark {
             p.put("app.jolokia.enabled", "false");
             p.put("app.cli.enabled", "false");
             p.put("app.management.port", String.valueOf(freePort()));
+            p.put("app.webhook.port", String.valueOf(freePort())); // each instance its own webhook port
             p.put("app.sandbox.enabled", "false");
             p.put("app.provider.alibaba.endpoint", cams.camsEndpoint());
             p.put("app.provider.alibaba.access-key-id", AlibabaSandbox.DEFAULT_ACCESS_KEY_ID);

@@ -56,7 +56,9 @@ class OutboxHandoverIT {
         provider.latency(Duration.ofMillis(20));
         Map<String, String> properties = TestApp.defaults(database, TestApp.uniqueSuffix(), provider.url());
         TestApp first = keep(TestApp.start(properties));
-        TestApp second = keep(TestApp.start(new LinkedHashMap<>(properties)));
+        Map<String, String> secondInstance = new LinkedHashMap<>(properties);
+        secondInstance.put("app.webhook.port", String.valueOf(TestApp.freePort())); // each instance its own
+        TestApp second = keep(TestApp.start(secondInstance));
         String brokers = properties.get("app.kafka.brokers");
         TopicLog topic = keep(new TopicLog(brokers, properties.get("app.kafka.topic.events")));
         Commands commands = keep(new Commands(brokers, properties.get("app.kafka.topic.commands")));

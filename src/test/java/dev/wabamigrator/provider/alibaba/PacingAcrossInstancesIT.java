@@ -70,6 +70,7 @@ class PacingAcrossInstancesIT {
         for (int i = 0; i < INSTANCES; i++) {
             Map<String, String> instance = new LinkedHashMap<>(properties);
             instance.put("camel.main.name", "waba-migrator-" + i); // one operations MBean each in this JVM
+            instance.put("app.webhook.port", String.valueOf(TestApp.freePort())); // each instance its own
             apps.add(TestApp.start(instance));
         }
         RatePacer pacer = apps.get(0).bean("camsPacer", RatePacer.class);
