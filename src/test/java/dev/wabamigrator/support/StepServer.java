@@ -30,6 +30,8 @@ public final class StepServer implements AutoCloseable {
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final Map<String, Deque<Integer>> scripts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
+    /** Calls received and not answered yet, per step. */
+    private final Map<String, AtomicInteger> unanswered = new ConcurrentHashMap<>();
     private volatile Duration latency = Duration.ZERO;
 
     public StepServer() throws IOException {
@@ -76,6 +78,12 @@ public final class StepServer implements AutoCloseable {
         return calls;
     }
 
+    /** Calls of this step the server received and has not answered yet (waiting out the latency). */
+    public int unanswered(String step) {
+        AtomicInteger count = unanswered.get(step);
+        return count == null ? 0 : count.get();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         exchange.getRequestBody().readAllBytes();
         String key = exchange.getRequestURI().getPath().substring(1);
@@ -102,7 +110,12 @@ public final class StepServer implements AutoCloseable {
         if (delay.isZero()) {
             respond(exchange, status, body);
         } else {
-            delayer.schedule(() -> respond(exchange, status, body), delay.toMillis(), TimeUnit.MILLISECONDS);
+            AtomicInteger waiting = unanswered.computeIfAbsent(key.split("/")[0], k -> new AtomicInteger());
+            waiting.incrementAndGet();
+            delayer.schedule(() -> {
+                waiting.decrementAndGet();
+                respond(exchange, status, body);
+            }, delay.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
