@@ -81,6 +81,19 @@ final class MetaAccountFacts {
         return out;
     }
 
+    /** Sets the WABA facts the request names (the others stay) and answers them as they now stand. */
+    ObjectNode setWaba(String wabaId, GraphRequest req) {
+        WabaFacts f = waba(wabaId);
+        f.businessVerification = text(req, "business_verification_status", f.businessVerification);
+        f.accountReview = text(req, "account_review_status", f.accountReview);
+        f.paymentMethod = Boolean.parseBoolean(req.param("payment_method", String.valueOf(f.paymentMethod)));
+        f.webhookSubscription = Boolean.parseBoolean(req.param("webhook_subscription",
+                String.valueOf(f.webhookSubscription)));
+        return obj().put("waba_id", wabaId).put("business_verification_status", f.businessVerification)
+                .put("account_review_status", f.accountReview).put("payment_method", f.paymentMethod)
+                .put("webhook_subscription", f.webhookSubscription);
+    }
+
     /** The facts controls; null when the request is not one of them. */
     SandboxReply control(GraphRequest req) {
         List<String> s = req.segments;
@@ -88,15 +101,7 @@ final class MetaAccountFacts {
             return null;
         }
         if (s.get(0).equals("wabas")) {
-            WabaFacts f = waba(s.get(1));
-            f.businessVerification = text(req, "business_verification_status", f.businessVerification);
-            f.accountReview = text(req, "account_review_status", f.accountReview);
-            f.paymentMethod = Boolean.parseBoolean(req.param("payment_method", String.valueOf(f.paymentMethod)));
-            f.webhookSubscription = Boolean.parseBoolean(req.param("webhook_subscription",
-                    String.valueOf(f.webhookSubscription)));
-            return json(200, obj().put("waba_id", s.get(1)).put("business_verification_status", f.businessVerification)
-                    .put("account_review_status", f.accountReview).put("payment_method", f.paymentMethod)
-                    .put("webhook_subscription", f.webhookSubscription));
+            return json(200, setWaba(s.get(1), req));
         }
         if (s.get(0).equals("numbers")) {
             NumberFacts f = number(MetaState.digits(s.get(1)));

@@ -51,7 +51,13 @@ final class MetaControl {
                 if (!graph.intents.decide(s.get(1), s.get(2).equals("accept"))) {
                     return json(404, obj().put("error", "unknown intent " + s.get(1)));
                 }
-                return json(200, obj().put("id", s.get(1)).put("status", state.intents.get(s.get(1)).status));
+                ObjectNode out = obj().put("id", s.get(1)).put("status", state.intents.get(s.get(1)).status);
+                String destination = state.intents.get(s.get(1)).destinationWaba;
+                if (destination != null && !req.params.isEmpty()) {
+                    // facts of the new destination WABA, set before any read of it can see the defaults
+                    out.set("destination_waba", state.facts.setWaba(destination, req));
+                }
+                return json(200, out);
             }
         }
         if (m.equals("POST") && s.size() == 1) {

@@ -106,6 +106,11 @@ public final class MetaSandboxControl {
         http.ok(http.post("/intents/" + intentId + "/accept"));
     }
 
+    /** The customer accepts, and the destination WABA Meta creates has these facts (as {@link #setWabaFacts}). */
+    public void accept(String intentId, Map<String, ?> destinationFacts) {
+        http.ok(http.post("/intents/" + intentId + "/accept", destinationFacts));
+    }
+
     /** The {@code X-App-Usage} percentage. */
     public void setAppUsagePercent(int percent) {
         http.ok(http.post("/usage", Map.of("percent", percent)));

@@ -70,12 +70,14 @@ public final class MetaPreflight {
      */
     public static final class Report {
         private final Map<String, Check> checks = new LinkedHashMap<>();
+        private final String title;
         private final Migration migration;
         private final boolean readsSource;
         private final boolean readsDestination;
         private final boolean step;
 
-        Report(Migration migration, boolean readsSource, boolean readsDestination, boolean step) {
+        Report(String title, Migration migration, boolean readsSource, boolean readsDestination, boolean step) {
+            this.title = title;
             this.migration = migration;
             this.readsSource = readsSource;
             this.readsDestination = readsDestination;
@@ -114,7 +116,7 @@ public final class MetaPreflight {
         boolean mps = "META_MPS".equals(m.getFlow());
         boolean source = m.param("meta.sourceWabaId") != null;
         boolean destination = !mps && GraphRequests.destinationWaba(m) != null;
-        Report r = new Report(m, source, destination, step);
+        Report r = new Report("preflight", m, source, destination, step);
         String noSource = "not read: the command names no meta.sourceWabaId";
         String sourceAction = source ? null : "confirm in the source WhatsApp Manager, or give meta.sourceWabaId";
         r.put(SOURCE_VERIFICATION, Status.UNKNOWN, noSource, sourceAction);
@@ -138,6 +140,21 @@ public final class MetaPreflight {
     /** The step route's start: a fresh report in the exchange, with the subscription fix allowed. */
     public void beginStep(Exchange exchange) {
         exchange.setProperty(PROPERTY, begin(exchange.getProperty("migration", Migration.class), true));
+    }
+
+    /**
+     * META_MPS {@code check-destination}: once the customer accepted, the destination WABA exists and its checks that
+     * preflight could only name are read (verification, review, payment method). The subscription is not among
+     * them: subscribe-webhooks made it just before. No write.
+     */
+    public void beginDestinationStep(Exchange exchange) {
+        Migration m = exchange.getProperty("migration", Migration.class);
+        Report r = new Report("check-destination", m, false, true, true);
+        String notRead = "not read yet";
+        r.put(DESTINATION_VERIFICATION, Status.UNKNOWN, notRead, null);
+        r.put(DESTINATION_REVIEW, Status.UNKNOWN, notRead, null);
+        r.put(PAYMENT_METHOD, Status.UNKNOWN, notRead, null);
+        exchange.setProperty(PROPERTY, r);
     }
 
     public boolean readsSource(Exchange exchange) {
@@ -280,7 +297,7 @@ public final class MetaPreflight {
         if (failed.isEmpty()) {
             return StepOutcome.succeeded();
         }
-        String reason = reason(failed, r.with(Status.UNKNOWN));
+        String reason = reason(r.title, failed, r.with(Status.UNKNOWN));
         return new StepOutcome.NeedsHuman(ProviderError.of(MetaErrorClassifier.PROVIDER, "PREFLIGHT_FAILED", reason,
                 ErrorClass.NEEDS_HUMAN), reason);
     }
@@ -290,7 +307,12 @@ public final class MetaPreflight {
      * When that is too long, the failures shorten (what was read, then the names only) so that every one is named.
      */
     static String reason(List<Check> failed, List<Check> unknown) {
-        String head = "preflight: " + failed.size() + " check(s) failed. ";
+        return reason("preflight", failed, unknown);
+    }
+
+    /** As {@link #reason(List, List)}, headed by the step that ran the checks. */
+    static String reason(String title, List<Check> failed, List<Check> unknown) {
+        String head = title + ": " + failed.size() + " check(s) failed. ";
         String tail = "Then send ResumeMigration.";
         String confirm = unknown.isEmpty() ? "" : "Confirm: "
                 + String.join(", ", unknown.stream().map(Check::name).toList()) + ". ";

@@ -171,6 +171,26 @@ public final class MetaSteps {
         return interpret(m, answer, tokenStep, r -> StepOutcome.succeeded());
     }
 
+    /**
+     * A read whose answer another bean judges ({@code check-destination}, read by {@code metaPreflight}): true when
+     * Graph refused the customer's business token (190), which that step handles as every business-token step does.
+     */
+    public boolean businessTokenRefused(GraphResult answer) {
+        return !answer.success() && answer.autoFix() == AutoFix.REFETCH_TOKEN && answer.businessToken();
+    }
+
+    /** After {@link #businessTokenRefused}: fetch the token again once and come back; a second 190 asks a person. */
+    public StepOutcome fetchTokenAgain(Migration m, GraphResult answer, String tokenStep) {
+        return refetchToken(m, answer.error(), tokenStep);
+    }
+
+    /** A read judged elsewhere succeeded with a freshly fetched token: a later 190 here may fetch it again. */
+    public void businessTokenWorked(Migration m, GraphResult answer) {
+        if (answer.success() && m.getStep().equals(m.mark(TOKEN_REFETCHED_FOR))) {
+            m.setMark(TOKEN_REFETCHED_FOR, null);
+        }
+    }
+
     /** {@code check-number}: the number must be CONNECTED (registered and in use on Cloud API) in the source WABA. */
     public StepOutcome numberChecked(Migration m, GraphResult answer, String tokenStep) {
         return interpret(m, answer, tokenStep, r -> {

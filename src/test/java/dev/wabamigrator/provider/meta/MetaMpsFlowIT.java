@@ -93,8 +93,8 @@ class MetaMpsFlowIT {
         JsonNode completed = events.awaitType("m-mps-happy", "waba.migration.completed");
 
         assertThat(succeededSteps("m-mps-happy")).containsExactly("preflight", "tag-intent", "await-acceptance",
-                "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number", "register",
-                "templates");
+                "fetch-business-token", "subscribe-webhooks", "check-destination", "check-number", "migrate-number",
+                "register", "templates");
         assertThat(events.forMigration("m-mps-happy")).filteredOn(e -> e.path("type").asText().endsWith("awaiting-input"))
                 .singleElement().satisfies(e -> {
                     assertThat(e.at("/data/awaiting/kind").asText()).isEqualTo("CUSTOMER_ACCEPTANCE");
@@ -153,6 +153,35 @@ class MetaMpsFlowIT {
         assertThat(events.typesFor("m-mps-deadline")).containsOnlyOnce("waba.migration.awaiting-input");
         String intentId = failed.at("/data/result/intentId").asText();
         assertThat(meta.calls(Ops.GET_INTENT, intentId)).isGreaterThan(3);
+    }
+
+    @Test
+    void should_wait_for_a_person_when_the_accepted_destination_has_no_payment_method_and_move_once_it_has() {
+        String phone = start("m-mps-nopay", "1000000290", "6505571002", "123456"); // 1002: only a person accepts
+        String intentId = events.awaitType("m-mps-nopay", "waba.migration.awaiting-input")
+                .at("/data/result/intentId").asText();
+        // the customer accepts; the WABA Meta creates for them has no payment method yet
+        meta.accept(intentId, Map.of("payment_method", false));
+
+        JsonNode waiting = awaitHuman("m-mps-nopay");
+
+        assertThat(waiting.at("/data/step").asText()).isEqualTo("check-destination");
+        assertThat(waiting.at("/data/error/code").asText()).isEqualTo("PREFLIGHT_FAILED");
+        assertThat(waiting.at("/data/awaiting/reason").asText())
+                .contains("destination-payment-method", "add a payment method to the destination WABA", "ResumeMigration")
+                .doesNotContain("destination-business-verification:", "destination-account-review:");
+        String destination = waiting.at("/data/result/destinationWabaId").asText();
+        assertThat(meta.calls(Ops.MIGRATE, phone)).as("no migrate call while a check fails").isZero();
+
+        meta.setWabaFacts(destination, Map.of("payment_method", true));
+        commands.send(phone, """
+                {"commandId":"resume-m-mps-nopay","type":"ResumeMigration","migrationId":"m-mps-nopay"}""");
+
+        events.awaitType("m-mps-nopay", "waba.migration.completed");
+        assertThat(succeededSteps("m-mps-nopay")).containsSubsequence("subscribe-webhooks", "check-destination",
+                "check-number", "migrate-number").containsOnlyOnce("check-destination");
+        assertThat(meta.calls(Ops.GET_WABA, destination)).as("read once, and again on resume").isEqualTo(2);
+        assertThat(meta.calls(Ops.MIGRATE, phone)).isEqualTo(1);
     }
 
     @Test
@@ -225,8 +254,8 @@ class MetaMpsFlowIT {
 
         assertThat(meta.calls(Ops.TOKEN, "7710000001080000")).isEqualTo(2);
         assertThat(succeededSteps("m-mps-token")).containsExactly("preflight", "tag-intent", "await-acceptance",
-                "fetch-business-token", "fetch-business-token", "subscribe-webhooks", "check-number", "migrate-number",
-                "register", "templates");
+                "fetch-business-token", "fetch-business-token", "subscribe-webhooks", "check-destination", "check-number",
+                "migrate-number", "register", "templates");
     }
 
     @Test
