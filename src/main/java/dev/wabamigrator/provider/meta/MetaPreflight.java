@@ -19,7 +19,8 @@ import org.apache.camel.Exchange;
 /**
  * The {@code preflight} step of META_CLASSIC and META_MPS (bean {@code metaPreflight}, route template
  * {@code meta-preflight}): Meta's preconditions for moving a number, read with GET calls only, all of them, and
- * reported at once. Field names and their sources are in docs/meta-flows.md, "Preflight".
+ * reported at once. META_MPS's {@code check-destination} step judges the destination's checks with the same code
+ * once the customer accepted. Field names and their sources are in docs/meta-flows.md, "Preflight".
  *
  * <p>A check ({@link dev.wabamigrator.engine.Preflight}) is {@link Status#PASSED}, {@link Status#FAILED} or
  * {@link Status#UNKNOWN} (it could not be read: a refused read, a field Graph did not return, a value Meta does not
@@ -107,7 +108,7 @@ public final class MetaPreflight {
     /**
      * Starts a run: every check UNKNOWN until read. META_MPS reads the source and the number here; its destination
      * WABA exists only once the customer accepted, so its checks are named, not read (subscribe-webhooks subscribes
-     * the app; Meta asks the customer for a payment method on acceptance). META_CLASSIC reads the destination, and
+     * the app; check-destination reads the rest, see {@link #beginDestinationStep}). META_CLASSIC reads the destination, and
      * the source and the number when the command names {@code meta.sourceWabaId}.
      *
      * @param step true for the migration's step (it may fix a missing subscription), false for {@code CheckMigration}
@@ -125,11 +126,11 @@ public final class MetaPreflight {
         r.put(TEST_NUMBER, Status.UNKNOWN, noSource, sourceAction);
         r.put(BUSINESS_APP, Status.UNKNOWN, noSource, sourceAction);
         String later = "not read yet: Meta creates the destination WABA when the customer accepts";
-        String noDestination = mps ? later : "not read: no destination WABA";
+        String noDestination = mps ? later + "; the check-destination step reads it then"
+                : "not read: no destination WABA";
         r.put(DESTINATION_VERIFICATION, Status.UNKNOWN, noDestination, null);
         r.put(DESTINATION_REVIEW, Status.UNKNOWN, noDestination, null);
-        r.put(PAYMENT_METHOD, Status.UNKNOWN, mps ? later + "; Meta asks the customer for a payment method then"
-                : noDestination, null);
+        r.put(PAYMENT_METHOD, Status.UNKNOWN, noDestination, null);
         r.put(SUBSCRIPTION, Status.UNKNOWN, mps ? later + "; the subscribe-webhooks step subscribes the app"
                 : noDestination, null);
         r.put(TWO_STEP, Status.UNKNOWN, "no API reads it", "the number's owner disables two-step verification "
