@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.apache.camel.main.Main;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,8 @@ public final class Application {
                     System.err, System.console() != null).run(importArgs));
         }
         if (arguments.contains("--demo")) {
-            System.exit(Demo.run(args, logToFile("demo.log")));
+            Path log = logToFile("demo.log");
+            System.exit(exitCode("the demo", () -> Demo.run(args, log)));
         }
         if (arguments.contains("--console")) {
             try {
@@ -63,15 +65,28 @@ public final class Application {
                 System.exit(2);
             }
         }
-        int exitCode;
+        System.exit(exitCode("the service", () -> create().run(args)));
+    }
+
+    /**
+     * Runs the service or the demo; a failure (one at startup, say a port already taken) ends the process with 1.
+     * Without this the embedded broker's threads would keep a process alive whose service never started.
+     */
+    private static int exitCode(String what, Callable<Integer> run) {
         try {
-            exitCode = create().run(args);
-        } catch (Exception startupFailed) {
-            // without this the embedded broker's threads would keep a service that never started alive
-            LoggerFactory.getLogger(Application.class).error("the service did not start", startupFailed);
-            exitCode = 1;
+            return run.call();
+        } catch (Exception failed) {
+            LoggerFactory.getLogger(Application.class).error("{} stopped", what, failed);
+            if (System.getProperty(LOG_FILE) != null) { // the log is in a file: say why on the terminal too
+                Throwable cause = failed;
+                while (cause.getCause() != null && cause.getMessage() == null) {
+                    cause = cause.getCause();
+                }
+                System.err.println(what + " stopped: " + cause.getMessage() + " (log: " + System.getProperty(LOG_FILE)
+                        + ")");
+            }
+            return 1;
         }
-        System.exit(exitCode);
     }
 
     /**
