@@ -2,7 +2,6 @@ package dev.wabamigrator.provider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.wabamigrator.support.MutableClock;
 import dev.wabamigrator.support.TestDatabase;
@@ -91,7 +90,7 @@ class RatePacerIT {
 
     @Test
     void should_share_the_account_limit_between_instances_on_one_postgresql() {
-        try (HikariDataSource dataSource = migrated(TestDatabase.postgres());
+        try (HikariDataSource dataSource = TestDatabase.postgres().migratedPool();
              RatePacer first = RatePacer.shared(clock, new RatePacer.Pace(1, 2), "alibaba:key", dataSource);
              RatePacer second = RatePacer.shared(clock, new RatePacer.Pace(1, 2), "alibaba:key", dataSource);
              RatePacer otherAccount = RatePacer.shared(clock, new RatePacer.Pace(1, 2), "alibaba:other", dataSource)) {
@@ -117,14 +116,4 @@ class RatePacerIT {
         }
     }
 
-    private static HikariDataSource migrated(TestDatabase database) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(database.url());
-        config.setUsername(database.user());
-        config.setPassword(database.password());
-        config.setMaximumPoolSize(2);
-        HikariDataSource dataSource = new HikariDataSource(config);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
-        return dataSource;
-    }
 }

@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -35,20 +34,10 @@ class SqlFailureSplitTest {
         return params;
     }
 
-    private static HikariDataSource dataSource(TestDatabase database) {
-        HikariDataSource dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(database.url());
-        dataSource.setUsername(database.user());
-        dataSource.setPassword(database.password());
-        dataSource.setConnectionTimeout(2000);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
-        return dataSource;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void refused_values_are_the_records_fault(String kind) {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
 
             assertThatThrownBy(() -> sql.update("insert-processed-command", processedCommand("c-long", "T".repeat(41))))
@@ -66,7 +55,7 @@ class SqlFailureSplitTest {
     @ParameterizedTest
     @ValueSource(strings = {"postgresql"})
     void text_postgresql_cannot_store_is_the_records_fault(String kind) {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
 
             assertThatThrownBy(() -> sql.update("insert-processed-command", processedCommand("c-nul", "Start\u0000")))
@@ -77,7 +66,7 @@ class SqlFailureSplitTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void a_database_out_of_reach_is_not(String kind) throws Exception {
-        try (HikariDataSource working = dataSource(TestDatabase.of(kind));
+        try (HikariDataSource working = TestDatabase.of(kind).migratedPool();
              HikariDataSource gone = new HikariDataSource()) {
             // nothing listens on this port: the way an outage looks to a new connection
             gone.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + TestApp.freePort() + "/test");

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,15 +26,6 @@ class StoreRoundTripTest {
     private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
     private final ObjectMapper json = new ObjectMapper();
 
-    private static HikariDataSource dataSource(TestDatabase database) {
-        HikariDataSource dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(database.url());
-        dataSource.setUsername(database.user());
-        dataSource.setPassword(database.password());
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
-        return dataSource;
-    }
-
     private ObjectNode object(String text) throws Exception {
         return (ObjectNode) json.readTree(text);
     }
@@ -43,7 +33,7 @@ class StoreRoundTripTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void every_persisted_field_comes_back_as_written(String kind) throws Exception {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, CLOCK);
             Migration started = Migration.of(new Migration.Row("m-1", "META_CLASSIC", "49", "15112345678",
@@ -80,7 +70,7 @@ class StoreRoundTripTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void secrets_are_sealed_again_only_when_they_change_or_the_key_rotated(String kind) throws Exception {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             SecretBox oldBox = new SecretBox("old-key");
             MigrationStore store = new MigrationStore(sql, oldBox, json, CLOCK);
@@ -122,7 +112,7 @@ class StoreRoundTripTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void control_values_kept_with_the_secrets_by_older_rows_move_to_the_control_column(String kind) throws Exception {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             SecretBox box = new SecretBox("test-key");
             MigrationStore store = new MigrationStore(sql, box, json, CLOCK);
@@ -164,7 +154,7 @@ class StoreRoundTripTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void a_command_is_written_with_its_record_and_events_or_not_at_all(String kind) throws Exception {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             MigrationStore store = new MigrationStore(sql, new SecretBox("test-key"), json, CLOCK);
             ProviderPauseStore pauses = new ProviderPauseStore(sql);
@@ -228,7 +218,7 @@ class StoreRoundTripTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void outbox_events_leave_in_order_under_one_lease(String kind) {
-        try (HikariDataSource dataSource = dataSource(TestDatabase.of(kind))) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             Outbox outbox = new Outbox(sql);
             sql.inTransaction(connection -> {

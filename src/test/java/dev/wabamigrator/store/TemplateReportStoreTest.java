@@ -26,11 +26,7 @@ class TemplateReportStoreTest {
     @ValueSource(strings = {"h2", "postgresql"})
     void a_report_is_written_once_by_the_claim_that_holds_it(String kind) throws Exception {
         TestDatabase database = TestDatabase.of(kind);
-        try (HikariDataSource dataSource = new HikariDataSource()) {
-            dataSource.setJdbcUrl(database.url());
-            dataSource.setUsername(database.user());
-            dataSource.setPassword(database.password());
-            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        try (HikariDataSource dataSource = database.migratedPool()) {
             Sql sql = new Sql(dataSource);
             TemplateReportStore reports = new TemplateReportStore(sql, new Outbox(sql));
             for (String[] due : new String[][] {{"m-1", "space-a"}, {"m-2", "space-a"}, {"m-3", "space-b"}}) {

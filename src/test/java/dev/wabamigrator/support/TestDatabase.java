@@ -1,6 +1,8 @@
 package dev.wabamigrator.support;
 
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
+import org.flywaydb.core.Flyway;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -49,6 +51,18 @@ public record TestDatabase(String kind, String url, String user, String password
 
     static boolean requirePostgres() {
         return "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("app.test.require-postgres");
+    }
+
+    /** A connection pool on this database with the service's schema (Flyway), for tests of the stores alone. */
+    public HikariDataSource migratedPool() {
+        HikariDataSource dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(url);
+        dataSource.setUsername(user);
+        dataSource.setPassword(password);
+        dataSource.setMaximumPoolSize(4);
+        dataSource.setConnectionTimeout(2000);
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        return dataSource;
     }
 
     public Connection connect() throws SQLException {

@@ -2,7 +2,6 @@ package dev.wabamigrator.provider.meta;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.wabamigrator.support.MutableClock;
 import dev.wabamigrator.store.RegisterAttemptStore;
@@ -24,22 +23,10 @@ class RegisterBudgetIT {
     private static final Duration WINDOW = Duration.ofHours(72);
     private static final String PHONE = "16505551234";
 
-    private static HikariDataSource migrated(String kind) {
-        TestDatabase database = TestDatabase.of(kind);
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(database.url());
-        config.setUsername(database.user());
-        config.setPassword(database.password());
-        config.setMaximumPoolSize(2);
-        HikariDataSource dataSource = new HikariDataSource(config);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
-        return dataSource;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void should_never_make_an_eleventh_call_after_ten_recorded_failures(String kind) {
-        try (HikariDataSource dataSource = migrated(kind)) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             Instant first = clock.instant();
@@ -67,7 +54,7 @@ class RegisterBudgetIT {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void should_keep_the_last_slot_for_a_person_and_free_one_when_the_oldest_call_leaves_the_window(String kind) {
-        try (HikariDataSource dataSource = migrated(kind)) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(), clock);
@@ -87,7 +74,7 @@ class RegisterBudgetIT {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void should_lock_the_number_for_the_window_after_133016(String kind) {
-        try (HikariDataSource dataSource = migrated(kind)) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             Instant lockedAt = clock.instant();
@@ -110,7 +97,7 @@ class RegisterBudgetIT {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void should_count_a_register_whose_answer_was_lost(String kind) {
-        try (HikariDataSource dataSource = migrated(kind)) {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
             MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
             RegisterAttempts attempts = new RegisterAttempts(new RegisterAttemptStore(sql), new RegisterBudget(WINDOW, 3, 0), clock);
