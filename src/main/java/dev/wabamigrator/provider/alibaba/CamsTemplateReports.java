@@ -12,6 +12,7 @@ import dev.wabamigrator.event.EventTypes;
 import dev.wabamigrator.event.MigrationEvents;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier.CamsResult;
 import dev.wabamigrator.store.MigrationStore;
+import dev.wabamigrator.store.Sql;
 import dev.wabamigrator.store.TemplateReportStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -219,6 +220,12 @@ public final class CamsTemplateReports {
         Optional<Migration> migration;
         try {
             migration = migrations.find(migrationId);
+        } catch (Sql.SqlFailure e) {
+            if (!(e instanceof Sql.RefusedValue)) {
+                throw e; // the database is unwell, not the row: the report stays due and goes out once it is back
+            }
+            LOG.warn("templates report of migration {} dropped: its row cannot be read ({})", migrationId, e.toString());
+            migration = Optional.empty();
         } catch (RuntimeException unreadable) {
             LOG.warn("templates report of migration {} dropped: its row cannot be read ({})", migrationId,
                     unreadable.toString());
