@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -19,20 +20,44 @@ import java.util.function.Supplier;
 public final class EngineMetrics {
     private final Supplier<MeterRegistry> registry;
     private volatile MultiGauge byState;
+    /** The per-step meters, found once: a builder's register() maps the id through every meter filter each time. */
+    private final Map<List<String>, Counter> stepCounters = new ConcurrentHashMap<>();
+    private final Map<List<String>, Timer> stepTimers = new ConcurrentHashMap<>();
+    /** The registry the cached meters live in (the fallback one until Camel's is bound). */
+    private volatile MeterRegistry cachedIn;
 
     public EngineMetrics(Supplier<MeterRegistry> registry) {
         this.registry = registry;
     }
 
     void stepFinished(String flow, String step, StepOutcome outcome) {
-        Counter.builder("waba.migration.steps").description("Step outcomes recorded")
-                .tags("flow", flow, "step", step, "outcome", outcome.getClass().getSimpleName())
-                .register(registry.get()).increment();
+        String outcomeName = outcome.getClass().getSimpleName();
+        MeterRegistry current = current();
+        stepCounters.computeIfAbsent(List.of(flow, step, outcomeName), key -> Counter.builder("waba.migration.steps")
+                .description("Step outcomes recorded").tags("flow", flow, "step", step, "outcome", outcomeName)
+                .register(current)).increment();
     }
 
     public void stepDuration(String flow, String step, Duration duration) {
-        Timer.builder("waba.migration.step.duration").description("Time from step start to its recorded outcome")
-                .tags("flow", flow, "step", step).register(registry.get()).record(duration);
+        MeterRegistry current = current();
+        stepTimers.computeIfAbsent(List.of(flow, step), key -> Timer.builder("waba.migration.step.duration")
+                .description("Time from step start to its recorded outcome").tags("flow", flow, "step", step)
+                .register(current)).record(duration);
+    }
+
+    /** The registry to count into; the cached meters are dropped when it is another one than theirs. */
+    private MeterRegistry current() {
+        MeterRegistry current = registry.get();
+        if (current != cachedIn) {
+            synchronized (this) {
+                if (current != cachedIn) {
+                    stepCounters.clear();
+                    stepTimers.clear();
+                    cachedIn = current;
+                }
+            }
+        }
+        return current;
     }
 
     void retryScheduled(String flow, String step, ProviderError error) {
