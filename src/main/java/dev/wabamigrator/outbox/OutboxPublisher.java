@@ -125,6 +125,16 @@ public final class OutboxPublisher {
     }
 
     /**
+     * Deletes the events published more than {@code retentionDays} ago: the events topic is their record, and the
+     * outbox keeps them only for a person to look at for a while (prune-published-events route).
+     *
+     * @return the rows deleted
+     */
+    public int prunePublished(int retentionDays) {
+        return outbox.prunePublished(clock.instant().minus(Duration.ofDays(retentionDays)));
+    }
+
+    /**
      * Called once Kafka acknowledged the whole batch: marks its rows published, provided the lease still carries
      * this batch's token (the lease row stays locked until the marks commit, so it cannot change hands in between).
      * Returns how many rows were marked: none when the lease was lost, and the new holder sends them again.

@@ -69,6 +69,15 @@ public final class Outbox {
     }
 
     /**
+     * Deletes the events published before {@code cutoff}; an event not yet published stays, however old.
+     *
+     * @return the rows deleted
+     */
+    public int prunePublished(Instant cutoff) {
+        return sql.update("prune-published-events", Map.of("cutoff", cutoff));
+    }
+
+    /**
      * Marks events published, provided the lease still carries {@code token}: its row stays locked until the marks
      * commit, so it cannot change hands in between.
      *

@@ -240,4 +240,41 @@ class StoreRoundTripTest {
             assertThat(renewed.events()).isEmpty();
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void published_events_leave_the_outbox_after_the_retention_and_unpublished_ones_stay(String kind) throws Exception {
+        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
+            Sql sql = new Sql(dataSource);
+            Outbox outbox = new Outbox(sql);
+            Instant longAgo = NOW.minusSeconds(10 * 86_400);
+            sql.inTransaction(connection -> {
+                outbox.add(connection, List.of(new OutboxEvent("e-old", "t", "k1", "{}"),
+                        new OutboxEvent("e-recent", "t", "k2", "{}")), longAgo);
+                outbox.add(connection, List.of(new OutboxEvent("e-unpublished", "t", "k3", "{}")), longAgo);
+                return null;
+            });
+            Outbox.Leased held = outbox.leaseAndRead("outbox-publisher", "a", null, NOW.plusSeconds(5), NOW, 10);
+            List<Long> seqs = held.events().stream().map(Outbox.Unpublished::seq).toList();
+            assertThat(outbox.markPublished("outbox-publisher", "a", held.token(), seqs.subList(0, 1), longAgo)).isTrue();
+            assertThat(outbox.markPublished("outbox-publisher", "a", held.token(), seqs.subList(1, 2), NOW)).isTrue();
+
+            assertThat(outbox.prunePublished(NOW.minusSeconds(7 * 86_400))).isEqualTo(1);
+            assertThat(outbox.leaseAndRead("outbox-publisher", "a", held.token(), NOW.plusSeconds(5), NOW, 10).events())
+                    .as("still to publish, however old").extracting(Outbox.Unpublished::key).containsExactly("k3");
+            assertThat(eventIds(dataSource)).containsExactly("e-recent", "e-unpublished");
+        }
+    }
+
+    private static List<String> eventIds(HikariDataSource dataSource) throws java.sql.SQLException {
+        try (java.sql.Connection connection = dataSource.getConnection();
+             java.sql.ResultSet rows = connection.createStatement().executeQuery(
+                     "SELECT event_id FROM outbox_event ORDER BY seq")) {
+            List<String> ids = new java.util.ArrayList<>();
+            while (rows.next()) {
+                ids.add(rows.getString(1));
+            }
+            return ids;
+        }
+    }
 }
