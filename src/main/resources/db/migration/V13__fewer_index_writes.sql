@@ -1,6 +1,6 @@
 -- Every step writes events and a history row; on H2 each commit rewrites every index page it touched, and these two
 -- indexes are keyed by random UUIDs, so nearly every commit touched pages no other commit shared (the benchmark's
--- throughput scenario: 0.25 of its floor with them, 0.36 without, medians of 3).
+-- throughput scenario on H2: 0.25 of its floor with them, 0.32 without, medians of 3).
 -- * outbox_event.event_id: event ids are random UUIDs, and a provider notice's id, derived from its webhook change,
 --   is written only together with that change's meta_webhook_change row (its primary key keeps it once). The
 --   unique index guarded nothing else.

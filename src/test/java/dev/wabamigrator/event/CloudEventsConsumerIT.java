@@ -142,11 +142,7 @@ class CloudEventsConsumerIT {
     }
 
     private static int unpublished(TestDatabase database) throws Exception {
-        try (Connection connection = database.connect(); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM outbox_event WHERE published_at IS NULL")) {
-            rows.next();
-            return rows.getInt(1);
-        }
+        return database.count("SELECT COUNT(*) FROM outbox_event WHERE published_at IS NULL");
     }
 
     private static Map<String, Recorded> recorded(TestDatabase database) throws Exception {

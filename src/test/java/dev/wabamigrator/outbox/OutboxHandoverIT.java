@@ -144,18 +144,10 @@ class OutboxHandoverIT {
     }
 
     private static int completed(TestDatabase database) throws Exception {
-        return count(database, "SELECT COUNT(*) FROM migration WHERE state = 'COMPLETED'");
+        return database.count("SELECT COUNT(*) FROM migration WHERE state = 'COMPLETED'");
     }
 
     private static int unpublished(TestDatabase database) throws Exception {
-        return count(database, "SELECT COUNT(*) FROM outbox_event WHERE published_at IS NULL");
-    }
-
-    private static int count(TestDatabase database, String query) throws Exception {
-        try (Connection connection = database.connect(); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery(query)) {
-            rows.next();
-            return rows.getInt(1);
-        }
+        return database.count("SELECT COUNT(*) FROM outbox_event WHERE published_at IS NULL");
     }
 }

@@ -244,7 +244,8 @@ class StoreRoundTripTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
     void published_events_leave_the_outbox_after_the_retention_and_unpublished_ones_stay(String kind) throws Exception {
-        try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
+        TestDatabase database = TestDatabase.of(kind);
+        try (HikariDataSource dataSource = database.migratedPool()) {
             Sql sql = new Sql(dataSource);
             Outbox outbox = new Outbox(sql);
             Instant longAgo = NOW.minusSeconds(10 * 86_400);
@@ -262,19 +263,7 @@ class StoreRoundTripTest {
             assertThat(outbox.prunePublished(NOW.minusSeconds(7 * 86_400))).isEqualTo(1);
             assertThat(outbox.leaseAndRead("outbox-publisher", "a", held.token(), NOW.plusSeconds(5), NOW, 10).events())
                     .as("still to publish, however old").extracting(Outbox.Unpublished::key).containsExactly("k3");
-            assertThat(eventIds(dataSource)).containsExactly("e-recent", "e-unpublished");
-        }
-    }
-
-    private static List<String> eventIds(HikariDataSource dataSource) throws java.sql.SQLException {
-        try (java.sql.Connection connection = dataSource.getConnection();
-             java.sql.ResultSet rows = connection.createStatement().executeQuery(
-                     "SELECT event_id FROM outbox_event ORDER BY seq")) {
-            List<String> ids = new java.util.ArrayList<>();
-            while (rows.next()) {
-                ids.add(rows.getString(1));
-            }
-            return ids;
+            assertThat(database.strings("SELECT event_id FROM outbox_event ORDER BY seq")).containsExactly("e-recent", "e-unpublished");
         }
     }
 }

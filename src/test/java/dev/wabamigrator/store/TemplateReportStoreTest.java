@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.wabamigrator.event.OutboxEvent;
 import dev.wabamigrator.support.TestDatabase;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +43,7 @@ class TemplateReportStoreTest {
                     .as("the dead claim's late report").isFalse();
             assertThat(reports.report("m-1", "t-3", event("e-1"), NOW.plusSeconds(32))).isTrue();
             assertThat(reports.report("m-1", "t-3", event("e-again"), NOW.plusSeconds(33))).as("once").isFalse();
-            assertThat(outboxEventIds(database)).containsExactly("e-1");
+            assertThat(database.strings("SELECT event_id FROM outbox_event")).containsExactly("e-1");
 
             // the rest, given back, is claimed again
             reports.release("t-3");
@@ -57,16 +54,5 @@ class TemplateReportStoreTest {
 
     private static OutboxEvent event(String id) {
         return new OutboxEvent(id, "waba.migration.templates.migrated", "8613900000001", "{}");
-    }
-
-    private static List<String> outboxEventIds(TestDatabase database) throws Exception {
-        try (Connection connection = database.connect(); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT event_id FROM outbox_event")) {
-            List<String> ids = new java.util.ArrayList<>();
-            while (rows.next()) {
-                ids.add(rows.getString(1));
-            }
-            return ids;
-        }
     }
 }

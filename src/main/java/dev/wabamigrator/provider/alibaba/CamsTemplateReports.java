@@ -220,13 +220,10 @@ public final class CamsTemplateReports {
         Optional<Migration> migration;
         try {
             migration = migrations.find(migrationId);
-        } catch (Sql.SqlFailure e) {
-            if (!(e instanceof Sql.RefusedValue)) {
-                throw e; // the database is unwell, not the row: the report stays due and goes out once it is back
-            }
-            LOG.warn("templates report of migration {} dropped: its row cannot be read ({})", migrationId, e.toString());
-            migration = Optional.empty();
         } catch (RuntimeException unreadable) {
+            if (unreadable instanceof Sql.SqlFailure failure && !(failure instanceof Sql.RefusedValue)) {
+                throw failure; // the database is unwell, not the row: the report stays due and goes out once it is back
+            }
             LOG.warn("templates report of migration {} dropped: its row cannot be read ({})", migrationId,
                     unreadable.toString());
             migration = Optional.empty();

@@ -18,9 +18,6 @@ import dev.wabamigrator.store.Sql;
 import dev.wabamigrator.store.TemplateReportStore;
 import dev.wabamigrator.support.TestDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,31 +59,17 @@ class CamsTemplateReportsPublishTest {
                     .isEqualTo(List.of("m-1"));
 
             // the migration cannot be read for the database's sake (here: its table is gone for a moment)
-            execute(database, "ALTER TABLE migration RENAME TO migration_away");
+            database.execute("ALTER TABLE migration RENAME TO migration_away");
             assertThatThrownBy(() -> reports.publish(listings.get(0))).isInstanceOf(Sql.SqlFailure.class);
-            execute(database, "ALTER TABLE migration_away RENAME TO migration");
-            assertThat(count(database, "SELECT COUNT(*) FROM template_report_due")).as("still due").isEqualTo(1);
-            assertThat(count(database, "SELECT COUNT(*) FROM outbox_event")).isZero();
+            database.execute("ALTER TABLE migration_away RENAME TO migration");
+            assertThat(database.count("SELECT COUNT(*) FROM template_report_due")).as("still due").isEqualTo(1);
+            assertThat(database.count("SELECT COUNT(*) FROM outbox_event")).isZero();
 
             reports.publish(listings.get(0));
-            assertThat(count(database, "SELECT COUNT(*) FROM template_report_due")).isZero();
-            assertThat(count(database,
+            assertThat(database.count("SELECT COUNT(*) FROM template_report_due")).isZero();
+            assertThat(database.count(
                     "SELECT COUNT(*) FROM outbox_event WHERE event_type = 'waba.migration.templates.migrated'"))
                     .as("reported once the database is back").isEqualTo(1);
-        }
-    }
-
-    private static void execute(TestDatabase database, String statement) throws Exception {
-        try (Connection connection = database.connect(); Statement s = connection.createStatement()) {
-            s.execute(statement);
-        }
-    }
-
-    private static int count(TestDatabase database, String query) throws Exception {
-        try (Connection connection = database.connect(); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery(query)) {
-            rows.next();
-            return rows.getInt(1);
         }
     }
 }
