@@ -121,10 +121,14 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         } catch (Exception e) {
             throw new IllegalStateException("cannot register the cams pacer's shutdown", e);
         }
-        registry.bind("camsRequests", new CamsRequests(URI.create(settings.require("app.provider.alibaba.endpoint")),
+        CamsRequests camsRequests = new CamsRequests(URI.create(settings.require("app.provider.alibaba.endpoint")),
                 camsAccessKeyId,
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
-                camsPacer, codeWait, pauses, clock));
+                camsPacer, codeWait, pauses, clock);
+        registry.bind("camsRequests", camsRequests);
+        registry.bind("camsPace", camsRequests.paceExpression());
+        registry.bind("camsNotSafeToRepeat", camsRequests.notSafeToRepeatPredicate());
+        registry.bind("camsSlotRefused", camsRequests.slotRefusedPredicate());
         MigrationStore migrationStore = CamelContextHelper.mandatoryLookup(context, "migrationStore", MigrationStore.class);
         registry.bind("camsTemplateReports", new CamsTemplateReports(new TemplateReportStore(sql, migrationStore.outbox()),
                 migrationStore, CamelContextHelper.mandatoryLookup(context, "migrationEvents", MigrationEvents.class),
@@ -140,12 +144,15 @@ public final class ProvidersConfiguration implements CamelConfiguration {
         UsageHeaders usageHeaders = new UsageHeaders(usageSlowDownAtPercent, usagePauseAtPercent,
                 Duration.ofMillis(usageDefaultPauseMs), Duration.ofMillis(usageMaxSlowDownDelayMs));
         registry.bind("registerAttempts", registerAttempts);
-        registry.bind("graphRequests", new GraphRequests(new GraphRequests.Api(graphVersion.strip(),
+        GraphRequests graphRequests = new GraphRequests(new GraphRequests.Api(graphVersion.strip(),
                 settings.get("app.provider.meta.app-id", ""), settings.get("app.provider.meta.system-user-token", ""),
                 settings.get("app.provider.meta.app-secret", "")), new MetaErrorClassifier(),
                 new GraphRequests.Pacing(usageHeaders, Duration.ofMillis(usageMaxInRoutePauseMs),
                         Duration.ofMillis(usageMaxRegainWaitMs)),
-                registerAttempts, codeWait, clock));
+                registerAttempts, codeWait, clock);
+        registry.bind("graphRequests", graphRequests);
+        registry.bind("graphPace", graphRequests.paceExpression());
+        registry.bind("graphNotSafeToRepeat", graphRequests.notSafeToRepeatPredicate());
         registry.bind("metaSteps", new MetaSteps(retryPolicy, codeWait, new MetaSteps.Acceptance(
                 Duration.ofMillis(acceptanceInitialIntervalMs), acceptanceBackoffMultiplier,
                 Duration.ofMillis(acceptanceMaxIntervalMs), Duration.ofMillis(acceptanceDeadlineMs)),
