@@ -8,6 +8,7 @@ import dev.wabamigrator.engine.ProviderError;
 import dev.wabamigrator.engine.ProviderPauses;
 import dev.wabamigrator.engine.TransientProviderException;
 import dev.wabamigrator.provider.RatePacer;
+import dev.wabamigrator.provider.RequestHeaders;
 import dev.wabamigrator.provider.alibaba.AlibabaErrorClassifier.CamsResult;
 import java.net.URI;
 import java.time.Clock;
@@ -165,8 +166,7 @@ public final class CamsRequests {
                 operation.action(), CamsOperation.VERSION, query, null, null, accessKeyId, accessKeySecret,
                 clock.instant(), Acs3Signer.newNonce());
         Message message = exchange.getMessage();
-        // keep the redelivery counters: the step's error handler counts attempts with them
-        message.removeHeaders("*", "CamelRedeliver*", OPERATION_HEADER);
+        RequestHeaders.keepOnly(message, OPERATION_HEADER);
         signed.forEach((name, value) -> {
             if (!"host".equals(name)) { // the HTTP client writes Host from the URL
                 message.setHeader(name, value);

@@ -11,6 +11,7 @@ import dev.wabamigrator.engine.StepOutcome;
 import dev.wabamigrator.engine.StepOutcomeException;
 import dev.wabamigrator.engine.CallOutcomeUnknownException;
 import dev.wabamigrator.engine.TransientProviderException;
+import dev.wabamigrator.provider.RequestHeaders;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.AutoFix;
 import dev.wabamigrator.provider.meta.MetaErrorClassifier.Kind;
 import java.net.URLEncoder;
@@ -172,8 +173,7 @@ public final class GraphRequests {
     public void prepare(Exchange exchange, Migration m) {
         GraphCall call = call(exchange);
         Message message = exchange.getMessage();
-        // keep the redelivery counters: the step's error handler counts attempts with them
-        message.removeHeaders("*", "CamelRedeliver*");
+        RequestHeaders.keepOnly(message);
         Map<String, String> query = query(call);
         String after = exchange.getProperty(PAGE_AFTER, String.class);
         if (after != null && (call == GraphCall.LIST_SOURCE_NUMBERS || call == GraphCall.LIST_DESTINATION_NUMBERS
