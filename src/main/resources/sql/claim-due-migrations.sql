@@ -1,7 +1,11 @@
-UPDATE migration
-   SET claim_owner = :owner, claim_token = :token, claimed_until = :until, version = version + 1
- WHERE migration_id IN (SELECT migration_id FROM migration
-                         WHERE next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)
-                         ORDER BY next_attempt_at
-                         LIMIT :limit)
-   AND next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)
+-- The oldest due rows nobody holds, up to the limit, chosen once: as an UPDATE ... WHERE migration_id IN (that query),
+-- H2 ran the query again for every row it updated (a claim of 200 among 20,000 due rows took 120 ms instead of 30).
+-- The row is checked again when it is updated, in case it changed since it was chosen.
+MERGE INTO migration m
+USING (SELECT migration_id FROM migration
+        WHERE next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)
+        ORDER BY next_attempt_at
+        LIMIT :limit) due
+   ON m.migration_id = due.migration_id
+ WHEN MATCHED AND m.next_attempt_at <= :now AND (m.claimed_until IS NULL OR m.claimed_until < :now) THEN
+      UPDATE SET claim_owner = :owner, claim_token = :token, claimed_until = :until, version = m.version + 1

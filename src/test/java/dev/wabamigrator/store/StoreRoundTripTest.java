@@ -217,6 +217,41 @@ class StoreRoundTripTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgresql"})
+    void a_claim_takes_the_oldest_due_migrations_nobody_holds_up_to_its_limit(String kind) throws Exception {
+        TestDatabase db = TestDatabase.of(kind);
+        try (HikariDataSource dataSource = db.migratedPool()) {
+            MigrationStore store = new MigrationStore(new Sql(dataSource), new SecretBox("test-key"), json, CLOCK);
+            for (int i = 1; i <= 6; i++) {
+                Migration m = Migration.of(new Migration.Row("m-" + i, "META_CLASSIC", "49", "1511234567" + i,
+                        "491511234567" + i, null, MigrationState.RUNNING, "check-number", 0, object("{}"), Map.of(),
+                        object("{}"), object("{}"), null, null, null, null, null, null, null, null, null, -1), CLOCK);
+                assertThat(store.insert(m, new MigrationStore.ProcessedCommand("c-" + i, "StartMigration", "m-" + i),
+                        List.of(), NOW)).isEmpty();
+            }
+            // due 5, 4, 3 and 2 seconds ago; m-5 not due yet; m-6 due longest, but another worker holds it
+            for (int i = 1; i <= 5; i++) {
+                db.execute("UPDATE migration SET next_attempt_at = TIMESTAMP WITH TIME ZONE '2026-03-01 10:00:0" + (i - 1)
+                        + "+00' WHERE migration_id = 'm-" + i + "'");
+            }
+            db.execute("UPDATE migration SET next_attempt_at = TIMESTAMP WITH TIME ZONE '2026-03-01 09:59:00+00', "
+                    + "claim_owner = 'other', claim_token = 'other-token', "
+                    + "claimed_until = TIMESTAMP WITH TIME ZONE '2026-03-01 10:01:00+00' WHERE migration_id = 'm-6'");
+            Instant now = Instant.parse("2026-03-01T10:00:03.500Z");
+            Instant until = now.plusSeconds(120);
+
+            assertThat(store.claimDue("me", "t-1", until, now, 2)).extracting(m -> ((Migration) m).getMigrationId())
+                    .containsExactlyInAnyOrder("m-1", "m-2");
+            assertThat(store.claimDue("me", "t-2", until, now, 10)).extracting(m -> ((Migration) m).getMigrationId())
+                    .containsExactlyInAnyOrder("m-3", "m-4");
+            assertThat(store.claimDue("me", "t-3", until, now, 10)).isEmpty();
+            // the other worker's claim ran out: its migration is anybody's again
+            assertThat(store.claimDue("me", "t-4", until, Instant.parse("2026-03-01T10:01:00.001Z"), 10))
+                    .extracting(m -> ((Migration) m).getMigrationId()).containsExactlyInAnyOrder("m-5", "m-6");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
     void outbox_events_leave_in_order_under_one_lease(String kind) {
         try (HikariDataSource dataSource = TestDatabase.of(kind).migratedPool()) {
             Sql sql = new Sql(dataSource);
