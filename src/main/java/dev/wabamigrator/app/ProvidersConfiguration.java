@@ -30,9 +30,13 @@ import java.time.Clock;
 import java.time.Duration;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.Expression;
+import org.apache.camel.Predicate;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.CamelContextHelper;
+import org.apache.camel.support.ExpressionAdapter;
 import org.apache.camel.support.service.ServiceSupport;
 
 /**
@@ -126,9 +130,10 @@ public final class ProvidersConfiguration implements CamelConfiguration {
                 settings.get("app.provider.alibaba.access-key-secret", ""), camsClassifier,
                 camsPacer, codeWait, pauses, clock);
         registry.bind("camsRequests", camsRequests);
-        registry.bind("camsPace", camsRequests.paceExpression());
-        registry.bind("camsNotSafeToRepeat", camsRequests.notSafeToRepeatPredicate());
-        registry.bind("camsSlotRefused", camsRequests.slotRefusedPredicate());
+        // the call segment's delay and predicates: as bean-method expressions each would run on a copy of the exchange
+        registry.bind("camsPace", expression(camsRequests::pace));
+        registry.bind("camsNotSafeToRepeat", (Predicate) camsRequests::notSafeToRepeat);
+        registry.bind("camsSlotRefused", (Predicate) camsRequests::slotRefused);
         MigrationStore migrationStore = CamelContextHelper.mandatoryLookup(context, "migrationStore", MigrationStore.class);
         registry.bind("camsTemplateReports", new CamsTemplateReports(new TemplateReportStore(sql, migrationStore.outbox()),
                 migrationStore, CamelContextHelper.mandatoryLookup(context, "migrationEvents", MigrationEvents.class),
@@ -151,13 +156,23 @@ public final class ProvidersConfiguration implements CamelConfiguration {
                         Duration.ofMillis(usageMaxRegainWaitMs)),
                 registerAttempts, codeWait, clock);
         registry.bind("graphRequests", graphRequests);
-        registry.bind("graphPace", graphRequests.paceExpression());
-        registry.bind("graphNotSafeToRepeat", graphRequests.notSafeToRepeatPredicate());
+        registry.bind("graphPace", expression(graphRequests::pace));
+        registry.bind("graphNotSafeToRepeat", (Predicate) graphRequests::notSafeToRepeat);
         registry.bind("metaSteps", new MetaSteps(retryPolicy, codeWait, new MetaSteps.Acceptance(
                 Duration.ofMillis(acceptanceInitialIntervalMs), acceptanceBackoffMultiplier,
                 Duration.ofMillis(acceptanceMaxIntervalMs), Duration.ofMillis(acceptanceDeadlineMs)),
                 new MetaSteps.ReadBack(readBackMaxSendsInDoubt, readBackPending, readBackMaxPages)));
         registry.bind("metaPreflight", new MetaPreflight(retryPolicy));
         registry.bind("metaTemplates", new MetaTemplates());
+    }
+
+    /** A route expression that calls {@code method} on the exchange itself. */
+    private static Expression expression(java.util.function.Function<Exchange, Object> method) {
+        return new ExpressionAdapter() {
+            @Override
+            public Object evaluate(Exchange exchange) {
+                return method.apply(exchange);
+            }
+        };
     }
 }

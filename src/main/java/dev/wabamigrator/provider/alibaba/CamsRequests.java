@@ -17,11 +17,8 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.camel.Exchange;
-import org.apache.camel.Expression;
 import org.apache.camel.Message;
-import org.apache.camel.Predicate;
 import org.apache.camel.component.http.HttpMethods;
-import org.apache.camel.support.ExpressionAdapter;
 
 /**
  * What the route segment {@code alibaba-cams-call} (bean {@code camsRequests}) needs around the one cams call it
@@ -90,30 +87,6 @@ public final class CamsRequests {
         long waitMs = pacer.tryAcquire(operation(exchange).action());
         exchange.setProperty(SLOT_WAIT_PROPERTY, waitMs);
         return waitMs > 0;
-    }
-
-    /**
-     * {@link #pace}, {@link #notSafeToRepeat} and {@link #slotRefused} as the route's delay expression and predicates
-     * (bound as {@code camsPace}, {@code camsNotSafeToRepeat}, {@code camsSlotRefused}): a bean-method expression would
-     * run each on a copy of the exchange, three copies per call.
-     */
-    public Expression paceExpression() {
-        return new ExpressionAdapter() {
-            @Override
-            public Object evaluate(Exchange exchange) {
-                return pace(exchange);
-            }
-        };
-    }
-
-    /** See {@link #paceExpression}. */
-    public Predicate notSafeToRepeatPredicate() {
-        return this::notSafeToRepeat;
-    }
-
-    /** See {@link #paceExpression}. */
-    public Predicate slotRefusedPredicate() {
-        return this::slotRefused;
     }
 
     /** The call that took a window token was answered, or failed: the token goes back a window later. */

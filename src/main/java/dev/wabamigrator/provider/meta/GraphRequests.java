@@ -31,10 +31,7 @@ import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.camel.Exchange;
-import org.apache.camel.Expression;
 import org.apache.camel.Message;
-import org.apache.camel.Predicate;
-import org.apache.camel.support.ExpressionAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,25 +140,6 @@ public final class GraphRequests {
         Instant now = clock.instant();
         Pause pause = pauseFor(keys(call(exchange), m), now);
         return pause == null ? 0 : Math.max(0, Duration.between(now, pause.until()).toMillis());
-    }
-
-    /**
-     * {@link #pace} and {@link #notSafeToRepeat} as the route's delay expression and predicate (bound as
-     * {@code graphPace}, {@code graphNotSafeToRepeat}): a bean-method expression would run each on a copy of the
-     * exchange.
-     */
-    public Expression paceExpression() {
-        return new ExpressionAdapter() {
-            @Override
-            public Object evaluate(Exchange exchange) {
-                return pace(exchange);
-            }
-        };
-    }
-
-    /** See {@link #paceExpression}. */
-    public Predicate notSafeToRepeatPredicate() {
-        return this::notSafeToRepeat;
     }
 
     /** True when this call changes something each time it is sent: it is recorded before it goes out. */
