@@ -30,6 +30,8 @@ import org.apache.camel.component.http.HttpMethods;
  */
 public final class CamsRequests {
     public static final String OPERATION_HEADER = "camsOperation";
+    /** The operation of the call being sent, once its request is built (the header is not sent). */
+    private static final String OPERATION_PROPERTY = "camsOperationSent";
     public static final String RESPONSE_PROPERTY = "camsResponse";
     public static final String SLOT_WAIT_PROPERTY = "camsSlotWaitMs";
     /** The parameters of a call about no migration ({@link #prepareRead}). */
@@ -139,7 +141,9 @@ public final class CamsRequests {
                 operation.action(), CamsOperation.VERSION, query, null, null, accessKeyId, accessKeySecret,
                 clock.instant(), Acs3Signer.newNonce());
         Message message = exchange.getMessage();
-        RequestHeaders.keepOnly(message, OPERATION_HEADER);
+        // the operation moves to a property: as a header, camel-http would send it to cams
+        exchange.setProperty(OPERATION_PROPERTY, operation.action());
+        RequestHeaders.keepOnly(message);
         signed.forEach((name, value) -> {
             if (!"host".equals(name)) { // the HTTP client writes Host from the URL
                 message.setHeader(name, value);
@@ -232,8 +236,10 @@ public final class CamsRequests {
         return path == null || path.isEmpty() ? "/" : path;
     }
 
+    /** The operation a step route named in the header, or, once the request is built, the one being sent. */
     private static CamsOperation operation(Exchange exchange) {
-        String action = exchange.getMessage().getHeader(OPERATION_HEADER, String.class);
+        String named = exchange.getMessage().getHeader(OPERATION_HEADER, String.class);
+        String action = named != null ? named : exchange.getProperty(OPERATION_PROPERTY, String.class);
         return CamsOperation.fromAction(action)
                 .orElseThrow(() -> new IllegalArgumentException("unknown cams operation " + action));
     }

@@ -120,6 +120,10 @@ class CamsRequestShapeIT {
             assertThat(request.getHeader("Authorization")).isEqualTo(expected)
                     .startsWith("ACS3-HMAC-SHA256 Credential=" + KEY_ID + ",SignedHeaders=host;x-acs-action;");
             nonces.add(request.getHeader("x-acs-signature-nonce"));
+            // the signed headers and the HTTP client's own, nothing of the exchange (such as the step's operation)
+            assertThat(request.getHeaders().keys()).allMatch(name -> name.toLowerCase().startsWith("x-acs-")
+                    || List.of("authorization", "host", "connection", "user-agent", "content-length")
+                    .contains(name.toLowerCase()), "a signed or transport header");
         }
         assertThat(nonces).hasSize(requests.size());
     }
