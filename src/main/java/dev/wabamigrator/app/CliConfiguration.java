@@ -11,7 +11,9 @@ import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.console.DevConsoleRegistry;
+import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.CliConnectorFactory;
+import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.util.HomeHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +56,17 @@ public final class CliConfiguration implements CamelConfiguration {
             // the connector's first status, on its own thread, would otherwise register these consoles while the
             // registry starts them, which Camel 4.18 does not guard (ConcurrentModificationException, a failed start)
             STATUS_CONSOLES.forEach(consoles::resolveById);
+            // the connector deletes its status file before it stops its status task (Camel 4.18), which can write the
+            // file once more: deleted again once the context has stopped, so no status outlives the service
+            Path statusFile = dir.resolve(ProcessHandle.current().pid() + "-status.json");
+            context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
+                @Override
+                public void notify(CamelEvent event) throws IOException {
+                    if (event instanceof CamelEvent.CamelContextStoppedEvent) {
+                        Files.deleteIfExists(statusFile);
+                    }
+                }
+            });
             LOG.info("Camel CLI connector on: `camel get`, `camel top` by this user on this machine read {}", dir);
         } else if (enabled) {
             LOG.info("Camel CLI connector off in the {} profile", PRODUCTION_PROFILE);
