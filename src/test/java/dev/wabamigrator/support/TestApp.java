@@ -2,12 +2,15 @@ package dev.wabamigrator.support;
 
 import dev.wabamigrator.app.Application;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 
@@ -91,10 +94,22 @@ public final class TestApp implements AutoCloseable {
         return UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /**
+     * A port free now, below Linux's ephemeral range (32768-60999): a port the system hands out for {@code bind(0)} is
+     * also one it gives to outgoing connections (Kafka, HTTP), which took such a port between this check and the
+     * service's bind more than once.
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(20_000, 32_000);
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                return port;
+            } catch (IOException taken) {
+                // another one
+            }
         }
+        throw new IOException("no free port between 20000 and 32000");
     }
 
     public CamelContext context() {
