@@ -29,9 +29,8 @@ import org.apache.camel.component.http.HttpMethods;
  * Transient failures are thrown, so the step's error handler repeats the whole call.
  */
 public final class CamsRequests {
-    public static final String OPERATION_HEADER = "camsOperation";
-    /** The operation of the call being sent, once its request is built (the header is not sent). */
-    private static final String OPERATION_PROPERTY = "camsOperationSent";
+    /** The exchange property naming the cams operation to call (a property: camel-http sends headers to cams). */
+    public static final String OPERATION_PROPERTY = "camsOperation";
     public static final String RESPONSE_PROPERTY = "camsResponse";
     public static final String SLOT_WAIT_PROPERTY = "camsSlotWaitMs";
     /** The parameters of a call about no migration ({@link #prepareRead}). */
@@ -141,9 +140,7 @@ public final class CamsRequests {
                 operation.action(), CamsOperation.VERSION, query, null, null, accessKeyId, accessKeySecret,
                 clock.instant(), Acs3Signer.newNonce());
         Message message = exchange.getMessage();
-        // the operation moves to a property: as a header, camel-http would send it to cams
-        exchange.setProperty(OPERATION_PROPERTY, operation.action());
-        RequestHeaders.keepOnly(message);
+        RequestHeaders.keepOnlyRedeliveryCounters(message);
         signed.forEach((name, value) -> {
             if (!"host".equals(name)) { // the HTTP client writes Host from the URL
                 message.setHeader(name, value);
@@ -236,10 +233,8 @@ public final class CamsRequests {
         return path == null || path.isEmpty() ? "/" : path;
     }
 
-    /** The operation a step route named in the header, or, once the request is built, the one being sent. */
     private static CamsOperation operation(Exchange exchange) {
-        String named = exchange.getMessage().getHeader(OPERATION_HEADER, String.class);
-        String action = named != null ? named : exchange.getProperty(OPERATION_PROPERTY, String.class);
+        String action = exchange.getProperty(OPERATION_PROPERTY, String.class);
         return CamsOperation.fromAction(action)
                 .orElseThrow(() -> new IllegalArgumentException("unknown cams operation " + action));
     }

@@ -134,9 +134,9 @@ public final class CamsTemplateReports {
         return delay;
     }
 
-    /** The next page's call: operation header and parameters for {@code alibaba-cams-read}. */
+    /** The next page's call: operation and parameters for {@code alibaba-cams-read}. */
     public void nextPage(Exchange exchange, Listing listing) {
-        exchange.getMessage().setHeader(CamsRequests.OPERATION_HEADER, CamsOperation.LIST_CHATAPP_TEMPLATE.action());
+        exchange.setProperty(CamsRequests.OPERATION_PROPERTY, CamsOperation.LIST_CHATAPP_TEMPLATE.action());
         ObjectNode page = json.createObjectNode().put("Index", listing.nextIndex).put("Size", PAGE_SIZE);
         exchange.setProperty(CamsRequests.PARAMETERS_PROPERTY, Map.of(CamsOperation.CUST_SPACE_ID,
                 listing.custSpaceId, CamsOperation.PAGE, page.toString()));

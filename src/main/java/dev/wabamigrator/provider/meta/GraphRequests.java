@@ -151,7 +151,7 @@ public final class GraphRequests {
     public void prepare(Exchange exchange, Migration m) {
         GraphCall call = call(exchange);
         Message message = exchange.getMessage();
-        RequestHeaders.keepOnly(message);
+        RequestHeaders.keepOnlyRedeliveryCounters(message);
         Map<String, String> query = query(call);
         String after = exchange.getProperty(PAGE_AFTER, String.class);
         if (after != null && (call == GraphCall.LIST_SOURCE_NUMBERS || call == GraphCall.LIST_DESTINATION_NUMBERS
