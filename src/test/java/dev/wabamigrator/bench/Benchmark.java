@@ -99,27 +99,31 @@ public final class Benchmark {
                         + "window %s, %s%n", name, n, code ? "code flow: 5 cams calls + a code from the customer"
                         : "verified numbers: 3 cams calls", latencyMs, o.window == 0 ? "all at once" : o.window,
                 appConfig());
-        int warmup = o.warmup < 0 ? n : o.warmup; // the JIT needs about one full run before the figures settle
-        if (warmup > 0) {
-            OUT.printf("warm-up: %d migrations (not counted)%n", warmup);
-            product(warmup, latencyMs, 0, 0, true);
-            if (!o.noFloor) {
-                floor(warmup, latencyMs);
-            }
-        }
+        int warmup = o.warmup < 0 ? n : o.warmup;
         List<Row> products = new ArrayList<>();
         List<Row> floors = new ArrayList<>();
-        Row.header(latencyMs);
-        for (int r = 1; r <= o.runs; r++) {
-            Row p = product(n, latencyMs, 0, 0, false);
-            p.label = "product #" + r;
-            p.print();
-            products.add(p);
-            if (!o.noFloor) {
-                Row f = floor(n, latencyMs);
-                f.label = "floor #" + r;
-                f.print();
-                floors.add(f);
+        // one service and one floor for the whole scenario, as a service runs: started once, warmed up, then measured;
+        // a service started for each run is measured while the JIT still compiles its start and its first requests
+        try (AppRun app = startApp(latencyMs, 0, 0); FloorRun floor = o.noFloor ? null : startFloor(latencyMs)) {
+            if (warmup > 0) {
+                OUT.printf("warm-up: %d migrations (not counted)%n", warmup);
+                product(app, warmup, latencyMs, true);
+                if (floor != null) {
+                    floor(floor, warmup, latencyMs);
+                }
+            }
+            Row.header(latencyMs);
+            for (int r = 1; r <= o.runs; r++) {
+                Row p = product(app, n, latencyMs, false);
+                p.label = "product #" + r;
+                p.print();
+                products.add(p);
+                if (floor != null) {
+                    Row f = floor(floor, n, latencyMs);
+                    f.label = "floor #" + r;
+                    f.print();
+                    floors.add(f);
+                }
             }
         }
         Row pm = Row.median(products, "product median");
@@ -391,38 +395,39 @@ public final class Benchmark {
 
     // ---- one product run, one floor run ------------------------------------------------------------------------
 
-    private Row product(int n, long latencyMs, int sandboxLimit, double pacer, boolean quiet) throws Exception {
-        try (AppRun app = startApp(latencyMs, sandboxLimit, pacer)) {
-            int idleThreads = Probe.threadCount() - app.threadsBefore;
-            List<String> phones = Floor.phones(n, o.codeFlow, app.run);
-            try (Driver driver = new Driver(brokers, app.commandsTopic, app.eventsTopic, app::code)) {
-                long tx0 = app.transactions.sum();
-                counting.clearSites();
-                Probe.Mark mark = Probe.mark();
-                driver.start(phones, "b" + app.run, o.window == 0 ? n : o.window, false);
-                boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
-                Row row = Row.measure(driver, mark, app.olderThanApp, latencyMs, o.codeFlow, n);
-                row.transactions = app.transactions.sum() - tx0;
-                if (!quiet) {
-                    counting.printSites(n);
-                }
-                row.calls = app.calls();
-                row.commands = n * (o.codeFlow ? 2L : 1L);
-                row.appThreads = idleThreads;
-                row.throttled = migrationThrottled(app.cams);
-                row.finished(done);
-                if (!quiet && row.ok < n) {
-                    OUT.printf("product run: %d of %d completed (%d ended otherwise)%n", row.ok, n, driver.ended() - row.ok);
-                }
-                row.eventBytes = app.eventBytes(driver.events());
-                return row;
+    /** One batch of {@code n} new migrations through the running service, measured on its own. */
+    private Row product(AppRun app, int n, long latencyMs, boolean quiet) throws Exception {
+        int batch = ++runCounter;
+        List<String> phones = Floor.phones(n, o.codeFlow, batch);
+        try (Driver driver = new Driver(brokers, app.commandsTopic, app.eventsTopic, app::code)) {
+            long tx0 = app.transactions.sum();
+            long calls0 = app.calls();
+            int throttled0 = migrationThrottled(app.cams);
+            counting.clearSites();
+            Probe.Mark mark = Probe.mark();
+            driver.start(phones, "b" + batch, o.window == 0 ? n : o.window, false);
+            boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
+            Row row = Row.measure(driver, mark, app.olderThanApp, latencyMs, o.codeFlow, n);
+            row.transactions = app.transactions.sum() - tx0;
+            if (!quiet) {
+                counting.printSites(n);
             }
+            row.calls = app.calls() - calls0;
+            row.commands = n * (o.codeFlow ? 2L : 1L);
+            row.appThreads = app.idleThreads;
+            row.throttled = migrationThrottled(app.cams) - throttled0;
+            row.finished(done);
+            if (!quiet && row.ok < n) {
+                OUT.printf("product run: %d of %d completed (%d ended otherwise)%n", row.ok, n, driver.ended() - row.ok);
+            }
+            row.eventBytes = app.eventBytes(driver.events());
+            return row;
         }
     }
 
-    private Row floor(int n, long latencyMs) throws Exception {
-        int run = ++runCounter;
-        Db db = Db.fresh(o, run);
+    /** The floor, on its own database, topics and sandbox, for the whole scenario. */
+    private FloorRun startFloor(long latencyMs) throws Exception {
+        Db db = Db.fresh(o, ++runCounter);
         String suffix = "floor-" + UUID.randomUUID().toString().substring(0, 8);
         createTopics(suffix);
         ProviderSandbox sandbox = new ProviderSandbox(0);
@@ -430,32 +435,64 @@ public final class Benchmark {
                 .build().mountOn(sandbox);
         sandbox.start();
         Set<Long> older = Probe.liveThreadIds();
-        try (Floor floor = new Floor(o.codeFlow, cams, db.url, db.user, db.password, o.intProperty("app.db.pool-size", 12),
-                o.intProperty("app.scheduler.workers", 32), brokers, "cmd." + suffix, "evt." + suffix);
-             Driver driver = new Driver(brokers, "cmd." + suffix, "evt." + suffix, p -> cams.code(p).orElse(null))) {
-            long tx0 = floor.transactions();
-            Probe.Mark mark = Probe.mark();
-            driver.start(Floor.phones(n, o.codeFlow, run), "f" + run, o.window == 0 ? n : o.window, false);
-            boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
-            Row row = Row.measure(driver, mark, older, latencyMs, o.codeFlow, n);
-            row.transactions = floor.transactions() - tx0;
-            row.calls = 0;
-            for (CamsOperation op : CamsOperation.values()) {
-                row.calls += AlibabaSandboxControl.of(sandbox).calls(op.action());
-            }
-            row.commands = n * (o.codeFlow ? 2L : 1L);
-            row.throttled = AlibabaSandboxControl.of(sandbox).throttledCount();
-            row.finished(done);
-            if (floor.failures() > 0) {
-                OUT.println("floor: " + floor.failures() + " failures");
-            }
-            return row;
-        } finally {
+        try {
+            Floor floor = new Floor(o.codeFlow, cams, db.url, db.user, db.password, o.intProperty("app.db.pool-size", 12),
+                    o.intProperty("app.scheduler.workers", 32), brokers, "cmd." + suffix, "evt." + suffix);
+            return new FloorRun(floor, sandbox, cams, db, "cmd." + suffix, "evt." + suffix, older);
+        } catch (Exception e) {
             sandbox.close();
             db.drop();
+            throw e;
         }
     }
 
+    /** One batch of {@code n} new migrations through the running floor, measured on its own. */
+    private Row floor(FloorRun floor, int n, long latencyMs) throws Exception {
+        int batch = ++runCounter;
+        AlibabaSandboxControl cams = AlibabaSandboxControl.of(floor.sandbox);
+        try (Driver driver = new Driver(brokers, floor.commandsTopic, floor.eventsTopic,
+                p -> floor.cams.code(p).orElse(null))) {
+            long tx0 = floor.floor.transactions();
+            long calls0 = floor.calls();
+            int throttled0 = cams.throttledCount();
+            int failures0 = floor.floor.failures();
+            Probe.Mark mark = Probe.mark();
+            driver.start(Floor.phones(n, o.codeFlow, batch), "f" + batch, o.window == 0 ? n : o.window, false);
+            boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
+            Row row = Row.measure(driver, mark, floor.olderThanFloor, latencyMs, o.codeFlow, n);
+            row.transactions = floor.floor.transactions() - tx0;
+            row.calls = floor.calls() - calls0;
+            row.commands = n * (o.codeFlow ? 2L : 1L);
+            row.throttled = cams.throttledCount() - throttled0;
+            row.finished(done);
+            if (floor.floor.failures() > failures0) {
+                OUT.println("floor: " + (floor.floor.failures() - failures0) + " failures");
+            }
+            return row;
+        }
+    }
+
+    /** The floor of a scenario and what it runs on. */
+    private record FloorRun(Floor floor, ProviderSandbox sandbox, AlibabaSandbox cams, Db db, String commandsTopic,
+                            String eventsTopic, Set<Long> olderThanFloor) implements AutoCloseable {
+        long calls() {
+            long sum = 0;
+            for (CamsOperation op : CamsOperation.values()) {
+                sum += AlibabaSandboxControl.of(sandbox).calls(op.action());
+            }
+            return sum;
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                floor.close();
+            } finally {
+                sandbox.close();
+                db.drop();
+            }
+        }
+    }
 
     /** The service in this JVM, on its own topics and a fresh database, with the sandbox. */
     private AppRun startApp(long latencyMs, int sandboxLimit, double pacer) throws Exception {
@@ -501,7 +538,7 @@ public final class Benchmark {
                 "waba.migration.events.v1." + suffix, context.getRegistry().lookupByNameAndType("alibabaSandbox",
                 AlibabaSandbox.class), AlibabaSandboxControl.of(context.getRegistry().lookupByNameAndType(
                 "providerSandbox", ProviderSandbox.class)), context.getRegistry().lookupByNameAndType("migrationScheduler",
-                MigrationScheduler.class), transactions, older, threadsBefore, ds);
+                MigrationScheduler.class), transactions, older, Probe.threadCount() - threadsBefore, ds);
     }
 
     private static void awaitIdle(AppRun app) {
@@ -530,8 +567,8 @@ public final class Benchmark {
     static String phone(int i, boolean codeFlow, int run) {
         // code flow: last four digits 1000-9999 (the happy path); verified: 0001 (the code steps are skipped)
         String national = codeFlow
-                ? String.format(Locale.ROOT, "1%d%05d%04d", run % 10, i / 9000, 1000 + i % 9000)
-                : String.format(Locale.ROOT, "1%d%05d0001", run % 10, i);
+                ? String.format(Locale.ROOT, "1%03d%04d%04d", run % 1000, i / 9000, 1000 + i % 9000)
+                : String.format(Locale.ROOT, "1%03d%05d0001", run % 1000, i);
         return "86" + national;
     }
 
@@ -600,7 +637,7 @@ public final class Benchmark {
 
     private record AppRun(int run, Main main, Db db, Path dataDir, String commandsTopic, String eventsTopic,
                           AlibabaSandbox alibaba, AlibabaSandboxControl cams, MigrationScheduler scheduler, LongAdder transactions, Set<Long> olderThanApp,
-                          int threadsBefore, HikariDataSource dataSource) implements AutoCloseable {
+                          int idleThreads, HikariDataSource dataSource) implements AutoCloseable {
         String code(String phone) {
             return alibaba.code(phone).orElse(null);
         }
