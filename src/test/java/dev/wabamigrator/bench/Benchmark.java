@@ -99,7 +99,7 @@ public final class Benchmark {
                         + "window %s, %s%n", name, n, code ? "code flow: 5 cams calls + a code from the customer"
                         : "verified numbers: 3 cams calls", latencyMs, o.window == 0 ? "all at once" : o.window,
                 appConfig());
-        int warmup = o.warmup < 0 ? n : o.warmup;
+        int warmup = o.warmup < 0 ? n : o.warmup; // not counted: the JIT compiles the paths of both meanwhile
         List<Row> products = new ArrayList<>();
         List<Row> floors = new ArrayList<>();
         // one service and one floor for the whole scenario, as a service runs: started once, warmed up, then measured;
