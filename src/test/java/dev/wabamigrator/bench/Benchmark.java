@@ -404,6 +404,7 @@ public final class Benchmark {
             long calls0 = app.calls();
             int throttled0 = migrationThrottled(app.cams);
             counting.clearSites();
+            Probe.liveHeapAfterGc(); // the garbage of the floor's batch is not collected on this batch's time
             Probe.Mark mark = Probe.mark();
             driver.start(phones, "b" + batch, o.window == 0 ? n : o.window, false);
             boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
@@ -470,6 +471,7 @@ public final class Benchmark {
             long calls0 = floor.calls();
             int throttled0 = cams.throttledCount();
             int failures0 = floor.floor.failures();
+            Probe.liveHeapAfterGc(); // nor the service's garbage on the floor's
             Probe.Mark mark = Probe.mark();
             driver.start(Floor.phones(n, o.codeFlow, batch), "f" + batch, o.window == 0 ? n : o.window, false);
             boolean done = driver.awaitEnded(Duration.ofSeconds(Math.max(180, n / 10)));
