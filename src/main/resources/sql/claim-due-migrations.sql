@@ -1,9 +1,13 @@
 -- The oldest due rows nobody holds, up to the limit, chosen once: as an UPDATE ... WHERE migration_id IN (that query),
 -- H2 ran the query again for every row it updated (a claim of 200 among 20,000 due rows took 120 ms instead of 30).
 -- The row is checked again when it is updated, in case it changed since it was chosen.
+-- The lower bound on next_attempt_at is for H2: its index keeps NULLs first, and a range with no lower bound starts
+-- at them, so every claim read past every migration not due (ended, or waiting for a command). With 20,000 of those
+-- and 50 due, a claim read 20,251 index entries instead of 251 (52 ms instead of 4).
 MERGE INTO migration m
 USING (SELECT migration_id FROM migration
-        WHERE next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)
+        WHERE next_attempt_at >= TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:00+00' AND next_attempt_at <= :now
+          AND (claimed_until IS NULL OR claimed_until < :now)
         ORDER BY next_attempt_at
         LIMIT :limit) due
    ON m.migration_id = due.migration_id
