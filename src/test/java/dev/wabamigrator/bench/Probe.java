@@ -2,6 +2,7 @@ package dev.wabamigrator.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -41,7 +42,13 @@ final class Probe {
         } catch (IOException | RuntimeException e) {
             // not Linux, or not allowed: the RSS peak is then the process's lifetime peak
         }
-        return new Mark(OS.getProcessCpuTime(), threadCpu(), System.nanoTime());
+        return new Mark(OS.getProcessCpuTime(), threadCpu(), System.nanoTime(), compileMillis());
+    }
+
+    /** Time the JIT's compiler threads have spent compiling since the JVM started, in ms (0 if not reported). */
+    static long compileMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     static Set<Long> liveThreadIds() {
@@ -119,8 +126,13 @@ final class Probe {
         return olderThanApp ? Group.BROKER : Group.APP;
     }
 
-    /** CPU counters at a point in time. */
-    record Mark(long processCpuNanos, Map<Long, Long> threadCpuNanos, long wallNanos) {
+    /** CPU counters and the JIT's compilation time at a point in time. */
+    record Mark(long processCpuNanos, Map<Long, Long> threadCpuNanos, long wallNanos, long jitMillis) {
+
+        /** Milliseconds the JIT spent compiling since this mark. */
+        long compileMillisSince() {
+            return compileMillis() - jitMillis;
+        }
 
         /** CPU nanoseconds since this mark: the whole process and each group (GC and JIT count as APP). */
         Map<Group, Long> cpuSince(Set<Long> olderThanApp) {
