@@ -8,6 +8,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -22,6 +23,9 @@ final class Probe {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** The kernel's unit of thread CPU time in /proc (USER_HZ, 100 on Linux). */
+    private static final long CLOCK_TICKS_PER_SECOND = 100;
 
     /** Where a thread's CPU goes: the broker (and JVM threads older than the run), the sandbox, the driver, the rest. */
     enum Group { APP, BROKER, SANDBOX, DRIVER }
@@ -45,10 +49,31 @@ final class Probe {
         return new Mark(OS.getProcessCpuTime(), threadCpu(), System.nanoTime(), compileMillis());
     }
 
-    /** Time the JIT's compiler threads have spent compiling since the JVM started, in ms (0 if not reported). */
+    /**
+     * CPU time of the JIT's compiler threads since the JVM started, in ms: from /proc on Linux (the JVM's own figure,
+     * {@link CompilationMXBean#getTotalCompilationTime()}, is elapsed time, which grows while a compiler thread waits
+     * for a core), otherwise that figure.
+     */
     static long compileMillis() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            long ticks = 0;
+            for (Path task : tasks) {
+                try {
+                    if (!Files.readString(task.resolve("comm")).matches("C\\d CompilerThre.*\\s*")) {
+                        continue;
+                    }
+                    String stat = Files.readString(task.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+            return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+        }
     }
 
     static Set<Long> liveThreadIds() {
@@ -126,10 +151,10 @@ final class Probe {
         return olderThanApp ? Group.BROKER : Group.APP;
     }
 
-    /** CPU counters and the JIT's compilation time at a point in time. */
+    /** CPU counters and the JIT's compiler threads' CPU time at a point in time. */
     record Mark(long processCpuNanos, Map<Long, Long> threadCpuNanos, long wallNanos, long jitMillis) {
 
-        /** Milliseconds the JIT spent compiling since this mark. */
+        /** CPU milliseconds of the JIT's compiler threads since this mark. */
         long compileMillisSince() {
             return compileMillis() - jitMillis;
         }
