@@ -62,7 +62,7 @@ public final class Benchmark {
         this.brokers = brokers;
     }
 
-    /** Warm-up migrations at most, by default, in throughput and latency (measured: the JIT settles after 10,000 to 16,000). */
+    /** Warm-up migrations at most, by default, in throughput and latency (measured: the JIT settled after 12,000 to 15,000). */
     static final int DEFAULT_MAX_WARMUP = 20_000;
     /** The JIT has settled once a batch spends at most this part of its CPU compiling. */
     static final double SETTLED_JIT_SHARE = 0.10;
@@ -156,7 +156,7 @@ public final class Benchmark {
     /**
      * Batches of new numbers through both, not counted, until the JIT has settled: a batch of each spent at most
      * {@link #SETTLED_JIT_SHARE} of its CPU compiling. Measured: after one batch of 1,000 the JIT's compiler threads
-     * took 35 % of the process's CPU samples during the next product batches, so the run measured the JIT more than
+     * took 35% of the process's CPU samples during the next product batches, so the run measured the JIT more than
      * the service; the service's code is large (Camel, H2, Kafka clients, HttpClient) and the JIT reaches its last
      * hot methods only after several thousand migrations.
      */
