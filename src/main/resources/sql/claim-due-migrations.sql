@@ -2,8 +2,8 @@
 -- H2 ran the query again for every row it updated (a claim of 200 among 20,000 due rows took 120 ms instead of 30).
 -- The row is checked again when it is updated, in case it changed since it was chosen.
 -- The lower bound on next_attempt_at is for H2: its index keeps NULLs first, and a range with no lower bound starts
--- at them, so every claim read past every migration not due (ended, or waiting for a command). With 20,000 of those
--- and 50 due, a claim read 20,251 index entries instead of 251 (52 ms instead of 4).
+-- at them, so every claim read past every migration not due (ended, or waiting for a command): with 20,000 of those a
+-- claim took 7.4 ms instead of 0.09 ms, with 100,000 (rows no longer in the cache) 747 ms instead of 0.08 ms.
 MERGE INTO migration m
 USING (SELECT migration_id FROM migration
         WHERE next_attempt_at >= TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:00+00' AND next_attempt_at <= :now

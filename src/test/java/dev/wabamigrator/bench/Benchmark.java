@@ -807,7 +807,7 @@ public final class Benchmark {
             Map<Probe.Group, Long> cpu = mark.cpuSince(olderThanApp);
             r.cpuMs = cpu.get(null) / 1e6 / n;
             r.cpuAppMs = cpu.get(Probe.Group.APP) / 1e6 / n;
-            r.jitMs = mark.compileMillisSince() / (double) n;
+            r.jitMs = mark.jitMillisSince() / (double) n;
             r.heapPeak = Probe.peakHeap();
             r.rssPeak = Probe.rss()[0];
             r.peakThreads = Probe.peakThreadCount();

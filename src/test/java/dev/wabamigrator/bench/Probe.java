@@ -46,7 +46,7 @@ final class Probe {
         } catch (IOException | RuntimeException e) {
             // not Linux, or not allowed: the RSS peak is then the process's lifetime peak
         }
-        return new Mark(OS.getProcessCpuTime(), threadCpu(), System.nanoTime(), compileMillis());
+        return new Mark(OS.getProcessCpuTime(), threadCpu(), System.nanoTime(), jitCpuMillis());
     }
 
     /**
@@ -54,7 +54,7 @@ final class Probe {
      * {@link CompilationMXBean#getTotalCompilationTime()}, is elapsed time, which grows while a compiler thread waits
      * for a core), otherwise that figure.
      */
-    static long compileMillis() {
+    static long jitCpuMillis() {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             long ticks = 0;
             for (Path task : tasks) {
@@ -155,8 +155,8 @@ final class Probe {
     record Mark(long processCpuNanos, Map<Long, Long> threadCpuNanos, long wallNanos, long jitMillis) {
 
         /** CPU milliseconds of the JIT's compiler threads since this mark. */
-        long compileMillisSince() {
-            return compileMillis() - jitMillis;
+        long jitMillisSince() {
+            return jitCpuMillis() - jitMillis;
         }
 
         /** CPU nanoseconds since this mark: the whole process and each group (GC and JIT count as APP). */
