@@ -1,1 +1,1 @@
-SELECT DISTINCT batch_id FROM migration WHERE updated_at > :since AND batch_id IS NOT NULL
+SELECT DISTINCT batch_id FROM migration WHERE state_changed_at > :since AND batch_id IS NOT NULL

@@ -288,7 +288,11 @@ public final class Migration {
         state = MigrationState.RUNNING;
         step = next;
         attempt = 0;
-        nextAttemptAt = now;
+        // a migration already due keeps its due time: next_attempt_at is indexed, and an unchanged one lets a step's
+        // write leave every index alone (V14). One that used up its steps for this claim goes behind the others due.
+        if (nextAttemptAt == null || nextAttemptAt.isAfter(now) || stepsThisClaim >= MAX_STEPS_PER_CLAIM) {
+            nextAttemptAt = now;
+        }
     }
 
     /** The flow's last step succeeded: nothing more is due, and the claim is given back. */

@@ -76,29 +76,19 @@ public final class MigrationStore {
     }
 
     /**
-     * The rows claimed with this token: each a {@link Migration}, or an {@link UnreadableMigration} for a row
-     * that cannot be read, so one bad row never hides the others.
-     */
-    private List<Object> findClaimed(Connection connection, String token) throws SQLException {
-        return sql.query(connection, "find-claimed-migrations", Map.of("token", token), row -> {
-            try {
-                return map(row);
-            } catch (UnreadableMigration unreadable) {
-                return unreadable;
-            }
-        });
-    }
-
-    /**
      * Claims up to {@code limit} due migrations that nobody holds, for {@code owner} with {@code token} until
-     * {@code until}, and reads them back (see {@link #findClaimed}); one transaction.
+     * {@code until}, and returns them as claimed, in one statement: each a {@link Migration}, or an
+     * {@link UnreadableMigration} for a row that cannot be read, so one bad row never hides the others.
      */
     public List<Object> claimDue(String owner, String token, Instant until, Instant now, int limit) {
-        return sql.inTransaction(connection -> {
-            int updated = sql.update(connection, "claim-due-migrations", Map.of("owner", owner, "token", token,
-                    "until", until, "now", now, "limit", limit));
-            return updated == 0 ? List.of() : findClaimed(connection, token);
-        });
+        return sql.inTransaction(connection -> sql.query(connection, "claim-due-migrations", Map.of("owner", owner,
+                "token", token, "until", until, "now", now, "limit", limit), row -> {
+                    try {
+                        return map(row);
+                    } catch (UnreadableMigration unreadable) {
+                        return unreadable;
+                    }
+                }));
     }
 
     /** Gives a claim back, if the row still carries its token. */

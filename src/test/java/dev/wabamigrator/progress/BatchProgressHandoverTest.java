@@ -124,8 +124,8 @@ class BatchProgressHandoverTest {
         try (Connection connection = db.connect();
              PreparedStatement insert = connection.prepareStatement("""
                      INSERT INTO migration (migration_id, flow, country_code, national_number, phone_e164, batch_id,
-                         state, step, attempt, params, result, version, created_at, updated_at)
-                     VALUES (?, 'ALIBABA_CHATAPP', '86', ?, ?, ?, ?, 'register', 1, '{}', '{}', 5, ?, ?)""")) {
+                         state, step, attempt, params, result, version, created_at, updated_at, state_changed_at)
+                     VALUES (?, 'ALIBABA_CHATAPP', '86', ?, ?, ?, ?, 'register', 1, '{}', '{}', 5, ?, ?, ?)""")) {
             String number = "1390000" + migrationId.substring(2) + "000";
             insert.setString(1, migrationId);
             insert.setString(2, number);
@@ -134,6 +134,7 @@ class BatchProgressHandoverTest {
             insert.setString(5, state);
             insert.setObject(6, time);
             insert.setObject(7, time);
+            insert.setObject(8, time);
             insert.executeUpdate();
         }
     }

@@ -62,6 +62,11 @@ class DueMigrationScanTest {
         try (InputStream in = Sql.class.getClassLoader().getResourceAsStream("sql/" + statement + ".sql")) {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
+        // H2's plan of a FINAL TABLE shows the data change inside it only when that is explained on its own
+        int delta = text.indexOf("FINAL TABLE (");
+        if (delta >= 0) {
+            text = text.substring(delta + "FINAL TABLE (".length(), text.lastIndexOf(')'));
+        }
         String bound = text.replaceAll(":now\\b", "TIMESTAMP WITH TIME ZONE '2026-03-01 10:00:00+00'")
                 .replaceAll(":until\\b", "TIMESTAMP WITH TIME ZONE '2026-03-01 10:00:30+00'")
                 .replaceAll(":limit\\b", "100").replaceAll(":owner\\b", "'me'").replaceAll(":token\\b", "'t-0'");

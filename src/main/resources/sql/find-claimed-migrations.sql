@@ -1,1 +1,0 @@
-SELECT * FROM migration WHERE claim_token = :token
