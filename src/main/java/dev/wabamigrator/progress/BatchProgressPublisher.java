@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes {@code waba.migration.batch.progress} for each batch whose migrations changed, through the outbox.
  *
- * <p>It finds changed batches from the migration rows' update time, so steps write nothing for it. A batch's
+ * <p>It finds changed batches from the time the migration rows' state or awaiting kind last changed
+ * ({@code state_changed_at}, what its counts count), so steps write nothing for it. A batch's
  * progress goes out when its counts changed, at most once per minimum interval; the publication that first shows
  * the batch settled (nothing RUNNING) or finished (everything ended) goes out at once. A change held back by the
  * interval is remembered in the database and published when the interval is over.
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * the locked lease row. How far migration changes were read is stored too, and moved only after every changed batch
  * was handled: a crash, or another instance taking over, reads them again, so no publication (the last "finished"
  * one included) is lost. Changes are read again from a little before that mark ({@code lookBack}), since a step's
- * transaction commits a moment after the update time it writes and instances' clocks differ.
+ * transaction commits a moment after the change time it writes and instances' clocks differ.
  */
 public final class BatchProgressPublisher {
     static final String TOKEN = "batchProgressLeaseToken";
