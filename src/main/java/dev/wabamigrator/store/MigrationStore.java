@@ -202,9 +202,7 @@ public final class MigrationStore {
     }
 
     /**
-     * Writes a migration's state and its events in one transaction, if nobody changed the row since it was read. The
-     * transaction may carry other workers' saves handed in at the same time ({@link GroupCommit}); this returns once
-     * it is committed, and only then does the copy take its new version.
+     * Writes a migration's state and its events in one transaction, if nobody changed the row since it was read.
      *
      * @return false when the row moved on (another writer won) and nothing was written; the caller's copy is stale
      */
