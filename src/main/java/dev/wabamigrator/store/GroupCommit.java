@@ -17,9 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * and history tables and every parent above them. On PostgreSQL a group is one WAL flush and fewer round trips.
  * <p>
  * A group that fails (one write refused, a deadlock, the database gone) is rolled back and each of its writes runs
- * again alone, so one write's failure is its own; once one of them fails for the database's sake, not its values', the
- * rest fail with it without waiting for their own connections. A write must therefore change nothing outside the
- * database before its transaction commits.
+ * again alone, so one write's failure is its own. A write must therefore change nothing outside the database before
+ * its transaction commits.
  */
 public final class GroupCommit {
     private final Sql sql;
@@ -115,15 +114,10 @@ public final class GroupCommit {
                 // rolled back: each write again on its own, below
             }
         }
-        RuntimeException unwell = null;
         for (Pending<?> p : group) {
-            if (unwell != null) {
-                p.failed(unwell); // the database failed a write alone: the others would only wait for it to fail again
-            } else if (p.alone(sql)) {
+            if (p.alone(sql)) {
                 commits.increment();
                 writes.increment();
-            } else if (p.failure instanceof Sql.SqlFailure failure && !(failure instanceof Sql.RefusedValue)) {
-                unwell = failure;
             }
         }
     }
@@ -158,11 +152,6 @@ public final class GroupCommit {
             }
             finish();
             return failure == null;
-        }
-
-        void failed(RuntimeException e) {
-            failure = e;
-            finish();
         }
 
         void unlessDone() {

@@ -14,7 +14,6 @@ import dev.wabamigrator.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,10 +28,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -110,58 +107,6 @@ class GroupCommitTest {
                     .cause().isInstanceOf(Sql.RefusedValue.class);
             assertThat(database.count("SELECT COUNT(*) FROM processed_command")).isEqualTo(3);
             assertThat(database.count("SELECT COUNT(*) FROM processed_command WHERE command_id = 'c-2'")).isZero();
-        }
-    }
-
-    /**
-     * The database cannot be reached: every write of the group fails with the database's failure, and the group asks
-     * for a connection twice (the group, then its first write alone), not once per write, so the writes behind it are
-     * not held up by each waiting out its own connection timeout.
-     */
-    @Test
-    void when_the_database_is_gone_a_group_fails_at_once() throws Exception {
-        TestDatabase database = TestDatabase.h2();
-        try (HikariDataSource migrated = database.migratedPool(); UnreachablePool pool = new UnreachablePool(database)) {
-            GroupCommit group = new GroupCommit(new Sql(pool), 64);
-            Future<String> first = holdTheWriter(group, "c-0");
-            List<Future<String>> followers = new ArrayList<>();
-            for (int i = 1; i <= 4; i++) {
-                String commandId = "c-" + i;
-                followers.add(callers.submit(() -> group.write(c -> insert(c, commandId, "StartMigration"))));
-            }
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 4);
-            pool.down = true;
-
-            release.countDown();
-
-            assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("c-0");
-            for (Future<String> follower : followers) {
-                assertThatThrownBy(() -> follower.get(10, TimeUnit.SECONDS)).cause()
-                        .isInstanceOf(Sql.SqlFailure.class).isNotInstanceOf(Sql.RefusedValue.class);
-            }
-            assertThat(pool.refused.get()).isEqualTo(2);
-        }
-    }
-
-    /** A real pool on the test database that, once {@link #down}, answers every request as a timed-out pool does. */
-    private static final class UnreachablePool extends HikariDataSource {
-        volatile boolean down;
-        final AtomicInteger refused = new AtomicInteger();
-
-        UnreachablePool(TestDatabase database) {
-            setJdbcUrl(database.url());
-            setUsername(database.user());
-            setPassword(database.password());
-            setMaximumPoolSize(4);
-        }
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            if (down) {
-                refused.incrementAndGet();
-                throw new SQLTransientConnectionException("test pool - Connection is not available, request timed out");
-            }
-            return super.getConnection();
         }
     }
 
