@@ -29,34 +29,20 @@ public final class MigrationStore {
     private static final Set<String> OLDER_CONTROL = Set.of("wrongCodes", "codeRequestInDoubt",
             "codeRequestedAgain", "tokenRefetchedFor", "resumeAfterTokenFetch");
 
-    /**
-     * The most step writes one commit carries. With the default 32 workers a group rarely reaches it; it bounds how
-     * long a group holds its rows' locks on PostgreSQL.
-     */
-    static final int MAX_STEP_WRITES_PER_COMMIT = 64;
-
     private final Sql sql;
     private final Outbox outbox;
     private final StepHistory history;
     private final SecretBox secretBox;
     private final ObjectMapper json;
     private final Clock clock;
-    /** The workers' step writes, committed together when they come in together. */
-    private final GroupCommit stepWrites;
 
     public MigrationStore(Sql sql, SecretBox secretBox, ObjectMapper json, Clock clock) {
         this.sql = sql;
-        this.stepWrites = new GroupCommit(sql, MAX_STEP_WRITES_PER_COMMIT);
         this.outbox = new Outbox(sql);
         this.history = new StepHistory(sql, outbox, clock);
         this.secretBox = secretBox;
         this.json = json;
         this.clock = clock;
-    }
-
-    /** The group commit of the workers' step writes ({@link #save}). */
-    GroupCommit stepWrites() {
-        return stepWrites;
     }
 
     /** The outbox, written in the same transactions as the rows. */
@@ -225,9 +211,8 @@ public final class MigrationStore {
      */
     public boolean save(Migration m, List<OutboxEvent> events, List<StepHistory.Attempt> attempts,
                         String templateReportSpace, Instant now) {
-        // the copy learns of its write only once it is committed: a group that fails writes each of its saves again
-        boolean written = stepWrites.write(connection -> {
-            if (!writeRow(connection, m, now)) {
+        return sql.inTransaction(connection -> {
+            if (!update(connection, m, now)) {
                 return false;
             }
             outbox.add(connection, events, now);
@@ -240,10 +225,6 @@ public final class MigrationStore {
             }
             return true;
         });
-        if (written) {
-            m.updated();
-        }
-        return written;
     }
 
     /**
@@ -348,15 +329,6 @@ public final class MigrationStore {
      * @return false when the row moved on (another writer won); the caller's copy is then stale
      */
     private boolean update(Connection connection, Migration m, Instant now) throws SQLException {
-        if (writeRow(connection, m, now)) {
-            m.updated();
-            return true;
-        }
-        return false;
-    }
-
-    /** Writes the copy over the row if the row is still at the copy's version; the copy itself stays as it is. */
-    private boolean writeRow(Connection connection, Migration m, Instant now) throws SQLException {
         Migration.Row row = m.row();
         Map<String, Object> params = new HashMap<>();
         params.put("migrationId", row.migrationId());
@@ -378,7 +350,11 @@ public final class MigrationStore {
         params.put("claimToken", row.claimToken());
         params.put("claimedUntil", row.claimedUntil());
         params.put("now", now);
-        return sql.update(connection, "update-migration", params) == 1;
+        if (sql.update(connection, "update-migration", params) == 1) {
+            m.updated();
+            return true;
+        }
+        return false;
     }
 
     /**
