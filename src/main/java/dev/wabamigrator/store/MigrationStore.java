@@ -29,20 +29,34 @@ public final class MigrationStore {
     private static final Set<String> OLDER_CONTROL = Set.of("wrongCodes", "codeRequestInDoubt",
             "codeRequestedAgain", "tokenRefetchedFor", "resumeAfterTokenFetch");
 
+    /**
+     * The most step writes one commit carries. With the default 32 workers a group rarely reaches it; it bounds how
+     * long a group holds its rows' locks on PostgreSQL.
+     */
+    static final int MAX_STEP_WRITES_PER_COMMIT = 64;
+
     private final Sql sql;
     private final Outbox outbox;
     private final StepHistory history;
     private final SecretBox secretBox;
     private final ObjectMapper json;
     private final Clock clock;
+    /** The workers' step writes, committed together when they come in together. */
+    private final GroupCommit stepWrites;
 
     public MigrationStore(Sql sql, SecretBox secretBox, ObjectMapper json, Clock clock) {
         this.sql = sql;
+        this.stepWrites = new GroupCommit(sql, MAX_STEP_WRITES_PER_COMMIT);
         this.outbox = new Outbox(sql);
         this.history = new StepHistory(sql, outbox, clock);
         this.secretBox = secretBox;
         this.json = json;
         this.clock = clock;
+    }
+
+    /** The group commit of the workers' step writes ({@link #save}). */
+    GroupCommit stepWrites() {
+        return stepWrites;
     }
 
     /** The outbox, written in the same transactions as the rows. */
@@ -188,7 +202,9 @@ public final class MigrationStore {
     }
 
     /**
-     * Writes a migration's state and its events in one transaction, if nobody changed the row since it was read.
+     * Writes a migration's state and its events in one transaction, if nobody changed the row since it was read. The
+     * transaction may carry other workers' saves handed in at the same time ({@link GroupCommit}); this returns once
+     * it is committed, and only then does the copy take its new version.
      *
      * @return false when the row moved on (another writer won) and nothing was written; the caller's copy is stale
      */
@@ -211,8 +227,9 @@ public final class MigrationStore {
      */
     public boolean save(Migration m, List<OutboxEvent> events, List<StepHistory.Attempt> attempts,
                         String templateReportSpace, Instant now) {
-        return sql.inTransaction(connection -> {
-            if (!update(connection, m, now)) {
+        // the copy learns of its write only once it is committed: a group that fails writes each of its saves again
+        boolean written = stepWrites.write(connection -> {
+            if (!writeRow(connection, m, now)) {
                 return false;
             }
             outbox.add(connection, events, now);
@@ -225,6 +242,10 @@ public final class MigrationStore {
             }
             return true;
         });
+        if (written) {
+            m.updated();
+        }
+        return written;
     }
 
     /**
@@ -329,6 +350,15 @@ public final class MigrationStore {
      * @return false when the row moved on (another writer won); the caller's copy is then stale
      */
     private boolean update(Connection connection, Migration m, Instant now) throws SQLException {
+        if (writeRow(connection, m, now)) {
+            m.updated();
+            return true;
+        }
+        return false;
+    }
+
+    /** Writes the copy over the row if the row is still at the copy's version; the copy itself stays as it is. */
+    private boolean writeRow(Connection connection, Migration m, Instant now) throws SQLException {
         Migration.Row row = m.row();
         Map<String, Object> params = new HashMap<>();
         params.put("migrationId", row.migrationId());
@@ -350,11 +380,7 @@ public final class MigrationStore {
         params.put("claimToken", row.claimToken());
         params.put("claimedUntil", row.claimedUntil());
         params.put("now", now);
-        if (sql.update(connection, "update-migration", params) == 1) {
-            m.updated();
-            return true;
-        }
-        return false;
+        return sql.update(connection, "update-migration", params) == 1;
     }
 
     /**

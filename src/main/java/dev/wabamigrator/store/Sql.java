@@ -98,6 +98,11 @@ public final class Sql {
         }
     }
 
+    /** Whether this thread is inside {@link #inOneTransaction}, which every transaction it makes joins. */
+    boolean inSharedTransaction() {
+        return shared.get() != null;
+    }
+
     /** Runs {@code action} once the current transaction of this thread is committed: at once outside one. */
     public void afterCommit(Runnable action) {
         Shared unit = shared.get();
