@@ -1,6 +1,7 @@
 package dev.wabamigrator.store;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,6 +21,11 @@ import java.util.concurrent.locks.LockSupport;
  * again alone, so one write's failure is its own; once one of them fails for the database's sake, not its values', the
  * rest fail with it without waiting for their own connections. A write must therefore change nothing outside the
  * database before its transaction commits.
+ * <p>
+ * A group runs its writes in the order of their row keys, not in the order they came: it holds each row's lock until
+ * it commits, and anything else that locks several of those rows in one transaction (the claim heartbeat) takes
+ * them in that same order, so that neither can wait for the other in a cycle (a deadlock on PostgreSQL aborts one
+ * side; when it was the heartbeat, claims ran out under their workers).
  */
 public final class GroupCommit {
     private final Sql sql;
@@ -29,6 +35,7 @@ public final class GroupCommit {
     private final ConcurrentLinkedQueue<Pending<?>> waiting = new ConcurrentLinkedQueue<>();
     private final LongAdder commits = new LongAdder();
     private final LongAdder writes = new LongAdder();
+    private static final Comparator<Pending<?>> IN_LOCK_ORDER = Comparator.comparing(p -> p.rowKey);
 
     public GroupCommit(Sql sql, int maxWrites) {
         if (maxWrites < 1) {
@@ -38,12 +45,16 @@ public final class GroupCommit {
         this.maxWrites = maxWrites;
     }
 
-    /** Runs {@code work} in a transaction shared with the writes handed in meanwhile, and returns once it committed. */
-    public <T> T write(Sql.Work<T> work) {
+    /**
+     * Runs {@code work} in a transaction shared with the writes handed in meanwhile, and returns once it committed.
+     *
+     * @param rowKey the key of the row {@code work} locks (a group writes in the order of these keys)
+     */
+    public <T> T write(String rowKey, Sql.Work<T> work) {
         if (sql.inSharedTransaction()) {
             return sql.inTransaction(work); // joins the caller's transaction, which commits it
         }
-        Pending<T> mine = new Pending<>(work, Thread.currentThread());
+        Pending<T> mine = new Pending<>(rowKey, work, Thread.currentThread());
         waiting.add(mine);
         while (!mine.done) {
             if (writing.compareAndSet(false, true)) {
@@ -87,6 +98,7 @@ public final class GroupCommit {
         while (group.size() < maxWrites && (p = waiting.poll()) != null) {
             group.add(p);
         }
+        group.sort(IN_LOCK_ORDER);
         return group;
     }
 
@@ -130,13 +142,15 @@ public final class GroupCommit {
 
     /** A write handed in, and once it is done its result or failure (published by {@code done}). */
     private static final class Pending<T> {
+        final String rowKey;
         final Sql.Work<T> work;
         final Thread owner;
         T result;
         RuntimeException failure;
         volatile boolean done;
 
-        Pending(Sql.Work<T> work, Thread owner) {
+        Pending(String rowKey, Sql.Work<T> work, Thread owner) {
+            this.rowKey = java.util.Objects.requireNonNull(rowKey, "rowKey");
             this.work = work;
             this.owner = owner;
         }

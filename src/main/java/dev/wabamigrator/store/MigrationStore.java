@@ -110,10 +110,14 @@ public final class MigrationStore {
         sql.update("release-claim", Map.of("migrationId", migrationId, "token", token));
     }
 
-    /** Moves the lease end of the claims {@code owner} holds on these migrations to {@code until}. */
+    /**
+     * Moves the lease end of the claims {@code owner} holds on these migrations to {@code until}. The rows are taken
+     * in the order of their ids, as a group of step writes takes them ({@link GroupCommit}): in any other order the
+     * two could deadlock, and a heartbeat aborted leaves every claim of the instance to run out.
+     */
     public void extendClaims(List<String> migrationIds, String owner, Instant until) {
         sql.inTransaction(connection -> {
-            sql.batch(connection, "extend-claim", migrationIds.stream().map(id -> Map.<String, Object>of(
+            sql.batch(connection, "extend-claim", migrationIds.stream().sorted().map(id -> Map.<String, Object>of(
                     "migrationId", id, "owner", owner, "until", until)).toList());
             return null;
         });
@@ -228,7 +232,7 @@ public final class MigrationStore {
     public boolean save(Migration m, List<OutboxEvent> events, List<StepHistory.Attempt> attempts,
                         String templateReportSpace, Instant now) {
         // the copy learns of its write only once it is committed: a group that fails writes each of its saves again
-        boolean written = stepWrites.write(connection -> {
+        boolean written = stepWrites.write(m.getMigrationId(), connection -> {
             if (!writeRow(connection, m, now)) {
                 return false;
             }

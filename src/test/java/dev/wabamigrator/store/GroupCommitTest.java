@@ -66,7 +66,7 @@ class GroupCommitTest {
             for (int i = 1; i <= 5; i++) {
                 String commandId = "c-" + i;
                 followers.add(callers.submit(() -> {
-                    String written = group.write(c -> insert(c, commandId, "StartMigration"));
+                    String written = group.write(commandId, c -> insert(c, commandId, "StartMigration"));
                     // on return the write is committed: another connection sees it
                     assertThat(database.count("SELECT COUNT(*) FROM processed_command WHERE command_id = '"
                             + commandId + "'")).isEqualTo(1);
@@ -94,11 +94,11 @@ class GroupCommitTest {
         try (HikariDataSource dataSource = database.migratedPool()) {
             GroupCommit group = new GroupCommit(new Sql(dataSource), 64);
             Future<String> first = holdTheWriter(group, "c-0");
-            Future<String> before = callers.submit(() -> group.write(c -> insert(c, "c-1", "StartMigration")));
+            Future<String> before = callers.submit(() -> group.write("c-1", c -> insert(c, "c-1", "StartMigration")));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 1);
-            Future<String> refused = callers.submit(() -> group.write(c -> insert(c, "c-2", "T".repeat(41))));
+            Future<String> refused = callers.submit(() -> group.write("c-2", c -> insert(c, "c-2", "T".repeat(41))));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 2);
-            Future<String> after = callers.submit(() -> group.write(c -> insert(c, "c-3", "StartMigration")));
+            Future<String> after = callers.submit(() -> group.write("c-3", c -> insert(c, "c-3", "StartMigration")));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 3);
 
             release.countDown();
@@ -127,7 +127,7 @@ class GroupCommitTest {
             List<Future<String>> followers = new ArrayList<>();
             for (int i = 1; i <= 4; i++) {
                 String commandId = "c-" + i;
-                followers.add(callers.submit(() -> group.write(c -> insert(c, commandId, "StartMigration"))));
+                followers.add(callers.submit(() -> group.write(commandId, c -> insert(c, commandId, "StartMigration"))));
             }
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 4);
             pool.down = true;
@@ -206,9 +206,64 @@ class GroupCommitTest {
         }
     }
 
+    /**
+     * The claim heartbeat locks several migration rows in one transaction, in the order of their ids. A group holding
+     * the same rows must take them in that order too: handed in as m-b then m-a, it waits for m-a (held by the
+     * heartbeat) before it locks m-b, so the heartbeat goes on to m-b and commits, and the group then commits whole.
+     * In the order the writes came, the group would hold m-b while it waits for m-a: a deadlock, which aborts one of
+     * the two (on PostgreSQL the one that waited first, the group, which then wrote each save alone).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgresql"})
+    void a_group_takes_its_rows_in_the_order_the_heartbeat_does_so_neither_deadlocks(String kind) throws Exception {
+        TestDatabase database = TestDatabase.of(kind);
+        try (HikariDataSource dataSource = database.migratedPool(); Connection heartbeat = database.connect()) {
+            ObjectMapper json = new ObjectMapper();
+            MigrationStore store = new MigrationStore(new Sql(dataSource), new SecretBox("test-key"), json, CLOCK);
+            Migration a = inserted(store, json, "m-a", "4915100000001");
+            Migration b = inserted(store, json, "m-b", "4915100000002");
+            heartbeat.setAutoCommit(false);
+            assertThat(extendClaim(heartbeat, "m-a")).isEqualTo(1);
+
+            Future<String> first = holdTheWriter(store.stepWrites(), "c-0");
+            Future<Boolean> bSaved = callers.submit(() -> store.save(b, List.of(), NOW));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> store.stepWrites().waiting() == 1);
+            Future<Boolean> aSaved = callers.submit(() -> store.save(a, List.of(), NOW));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> store.stepWrites().waiting() == 2);
+            release.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> waitingForALock(database) == 1);
+            long commitsBefore = store.stepWrites().commits(); // the held write's; the group waits for the heartbeat
+
+            assertThat(extendClaim(heartbeat, "m-b")).isEqualTo(1);
+            heartbeat.commit();
+
+            assertThat(aSaved.get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(bSaved.get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(store.stepWrites().commits() - commitsBefore).as("commits of the group of m-b and m-a")
+                    .isEqualTo(1);
+            assertThat(database.count("SELECT COUNT(*) FROM migration WHERE version = 1")).isEqualTo(2);
+        }
+    }
+
+    private static int extendClaim(Connection connection, String migrationId) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE migration SET claimed_until = CURRENT_TIMESTAMP WHERE migration_id = ?")) {
+            update.setString(1, migrationId);
+            return update.executeUpdate();
+        }
+    }
+
+    /** Sessions waiting for a row lock another session holds. */
+    private static int waitingForALock(TestDatabase database) throws SQLException {
+        return database.count("postgresql".equals(database.kind())
+                ? "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                : "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID IS NOT NULL");
+    }
+
     /** A write that holds the writer's place until {@link #release}, so that the writes after it wait as a group. */
     private Future<String> holdTheWriter(GroupCommit group, String commandId) {
-        Future<String> first = callers.submit((Callable<String>) () -> group.write(c -> {
+        Future<String> first = callers.submit((Callable<String>) () -> group.write(commandId, c -> {
             String written = insert(c, commandId, "StartMigration");
             firstInside = true;
             try {
