@@ -22,6 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * rest fail with it without waiting for their own connections. A write must therefore change nothing outside the
  * database before its transaction commits.
  * <p>
+ * A write's inserts ({@link Batches}) wait for the end of its group and go there as one batch per statement.
+ * <p>
  * A group runs its writes in the order of their row keys, not in the order they came: it holds each row's lock until
  * it commits, and anything else that locks several of those rows in one transaction (the claim heartbeat) takes
  * them in that same order, so that neither can wait for the other in a cycle (a deadlock on PostgreSQL aborts one
@@ -45,14 +47,20 @@ public final class GroupCommit {
         this.maxWrites = maxWrites;
     }
 
+    /** One write: its statements, run in the group's transaction; its inserts may go to the group's batches. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(java.sql.Connection connection, Batches atEnd) throws java.sql.SQLException;
+    }
+
     /**
      * Runs {@code work} in a transaction shared with the writes handed in meanwhile, and returns once it committed.
      *
      * @param rowKey the key of the row {@code work} locks (a group writes in the order of these keys)
      */
-    public <T> T write(String rowKey, Sql.Work<T> work) {
+    public <T> T write(String rowKey, Work<T> work) {
         if (sql.inSharedTransaction()) {
-            return sql.inTransaction(work); // joins the caller's transaction, which commits it
+            return sql.inTransaction(alone(work)); // joins the caller's transaction, which commits it
         }
         Pending<T> mine = new Pending<>(rowKey, work, Thread.currentThread());
         waiting.add(mine);
@@ -114,9 +122,11 @@ public final class GroupCommit {
         if (group.size() > 1) {
             try {
                 sql.inTransaction(connection -> {
+                    Batches atEnd = new Batches(sql);
                     for (Pending<?> p : group) {
-                        p.run(connection);
+                        p.run(connection, atEnd);
                     }
+                    atEnd.flush(connection);
                     return null;
                 });
                 group.forEach(Pending::committed);
@@ -131,7 +141,7 @@ public final class GroupCommit {
         for (Pending<?> p : group) {
             if (unwell != null) {
                 p.failed(unwell); // the database failed a write alone: the others would only wait for it to fail again
-            } else if (p.alone(sql)) {
+            } else if (p.alone(this)) {
                 commits.increment();
                 writes.increment();
             } else if (p.failure instanceof Sql.SqlFailure failure && !(failure instanceof Sql.RefusedValue)) {
@@ -140,23 +150,33 @@ public final class GroupCommit {
         }
     }
 
+    /** {@code work} as a transaction of its own, its batches sent at its end. */
+    private <T> Sql.Work<T> alone(Work<T> work) {
+        return connection -> {
+            Batches atEnd = new Batches(sql);
+            T result = work.run(connection, atEnd);
+            atEnd.flush(connection);
+            return result;
+        };
+    }
+
     /** A write handed in, and once it is done its result or failure (published by {@code done}). */
     private static final class Pending<T> {
         final String rowKey;
-        final Sql.Work<T> work;
+        final Work<T> work;
         final Thread owner;
         T result;
         RuntimeException failure;
         volatile boolean done;
 
-        Pending(String rowKey, Sql.Work<T> work, Thread owner) {
+        Pending(String rowKey, Work<T> work, Thread owner) {
             this.rowKey = java.util.Objects.requireNonNull(rowKey, "rowKey");
             this.work = work;
             this.owner = owner;
         }
 
-        void run(java.sql.Connection connection) throws java.sql.SQLException {
-            result = work.run(connection);
+        void run(java.sql.Connection connection, Batches atEnd) throws java.sql.SQLException {
+            result = work.run(connection, atEnd);
         }
 
         void committed() {
@@ -164,9 +184,9 @@ public final class GroupCommit {
         }
 
         /** @return whether it committed */
-        boolean alone(Sql sql) {
+        boolean alone(GroupCommit group) {
             try {
-                result = sql.inTransaction(work);
+                result = group.sql.inTransaction(group.alone(work));
             } catch (RuntimeException e) {
                 failure = e;
             }

@@ -232,17 +232,17 @@ public final class MigrationStore {
     public boolean save(Migration m, List<OutboxEvent> events, List<StepHistory.Attempt> attempts,
                         String templateReportSpace, Instant now) {
         // the copy learns of its write only once it is committed: a group that fails writes each of its saves again
-        boolean written = stepWrites.write(m.getMigrationId(), connection -> {
+        boolean written = stepWrites.write(m.getMigrationId(), (connection, atEnd) -> {
             if (!writeRow(connection, m, now)) {
                 return false;
             }
-            outbox.add(connection, events, now);
+            outbox.add(atEnd, events, now);
             if (templateReportSpace != null) {
-                sql.update(connection, "insert-template-report-due", Map.of("migrationId", m.getMigrationId(),
+                atEnd.add("insert-template-report-due", Map.of("migrationId", m.getMigrationId(),
                         "custSpaceId", templateReportSpace, "dueAt", now));
             }
             for (StepHistory.Attempt attempt : attempts) {
-                history.step(connection, m, attempt, now);
+                history.step(atEnd, m, attempt, now);
             }
             return true;
         });

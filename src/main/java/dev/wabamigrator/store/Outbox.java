@@ -32,6 +32,15 @@ public final class Outbox {
 
     /** Adds events in the caller's transaction. */
     public void add(Connection connection, List<OutboxEvent> events, Instant now) throws SQLException {
+        sql.batch(connection, "insert-outbox-event", rows(events, now));
+    }
+
+    /** Adds events at the end of the caller's transaction. */
+    public void add(Batches atEnd, List<OutboxEvent> events, Instant now) {
+        atEnd.addAll("insert-outbox-event", rows(events, now));
+    }
+
+    private static List<Map<String, Object>> rows(List<OutboxEvent> events, Instant now) {
         List<Map<String, Object>> rows = new ArrayList<>(events.size());
         for (OutboxEvent event : events) {
             Map<String, Object> row = new HashMap<>();
@@ -42,7 +51,7 @@ public final class Outbox {
             row.put("now", now);
             rows.add(row);
         }
-        sql.batch(connection, "insert-outbox-event", rows);
+        return rows;
     }
 
     /**

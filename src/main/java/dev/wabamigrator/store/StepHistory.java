@@ -69,9 +69,9 @@ public final class StepHistory {
 
     /**
      * Records one step attempt, in the caller's transaction; unless the attempt says otherwise, it left the migration
-     * in the state written with it and ended {@code now}.
+     * in the state written with it and ended {@code now}. The row is inserted at the end of the transaction.
      */
-    public void step(Connection connection, Migration m, Attempt attempt, Instant now) throws SQLException {
+    public void step(Batches atEnd, Migration m, Attempt attempt, Instant now) {
         Map<String, Object> row = row(m.getMigrationId(), STEP, attempt.step(), attempt.attempt(),
                 outcomeName(attempt.outcome()), attempt.state() != null ? attempt.state() : m.getState().name());
         Instant ended = attempt.endedAt() != null ? attempt.endedAt() : now;
@@ -84,7 +84,7 @@ public final class StepHistory {
         }
         row.put("startedAt", attempt.took() == null ? null : ended.minus(attempt.took()));
         row.put("endedAt", ended);
-        sql.update(connection, "insert-step-history", row);
+        atEnd.add("insert-step-history", row);
     }
 
     /**

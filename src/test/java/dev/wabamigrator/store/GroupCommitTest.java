@@ -66,7 +66,7 @@ class GroupCommitTest {
             for (int i = 1; i <= 5; i++) {
                 String commandId = "c-" + i;
                 followers.add(callers.submit(() -> {
-                    String written = group.write(commandId, c -> insert(c, commandId, "StartMigration"));
+                    String written = group.write(commandId, (c, atEnd) -> insert(c, commandId, "StartMigration"));
                     // on return the write is committed: another connection sees it
                     assertThat(database.count("SELECT COUNT(*) FROM processed_command WHERE command_id = '"
                             + commandId + "'")).isEqualTo(1);
@@ -94,11 +94,11 @@ class GroupCommitTest {
         try (HikariDataSource dataSource = database.migratedPool()) {
             GroupCommit group = new GroupCommit(new Sql(dataSource), 64);
             Future<String> first = holdTheWriter(group, "c-0");
-            Future<String> before = callers.submit(() -> group.write("c-1", c -> insert(c, "c-1", "StartMigration")));
+            Future<String> before = callers.submit(() -> group.write("c-1", (c, atEnd) -> insert(c, "c-1", "StartMigration")));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 1);
-            Future<String> refused = callers.submit(() -> group.write("c-2", c -> insert(c, "c-2", "T".repeat(41))));
+            Future<String> refused = callers.submit(() -> group.write("c-2", (c, atEnd) -> insert(c, "c-2", "T".repeat(41))));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 2);
-            Future<String> after = callers.submit(() -> group.write("c-3", c -> insert(c, "c-3", "StartMigration")));
+            Future<String> after = callers.submit(() -> group.write("c-3", (c, atEnd) -> insert(c, "c-3", "StartMigration")));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 3);
 
             release.countDown();
@@ -127,7 +127,7 @@ class GroupCommitTest {
             List<Future<String>> followers = new ArrayList<>();
             for (int i = 1; i <= 4; i++) {
                 String commandId = "c-" + i;
-                followers.add(callers.submit(() -> group.write(commandId, c -> insert(c, commandId, "StartMigration"))));
+                followers.add(callers.submit(() -> group.write(commandId, (c, atEnd) -> insert(c, commandId, "StartMigration"))));
             }
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.waiting() == 4);
             pool.down = true;
@@ -263,7 +263,7 @@ class GroupCommitTest {
 
     /** A write that holds the writer's place until {@link #release}, so that the writes after it wait as a group. */
     private Future<String> holdTheWriter(GroupCommit group, String commandId) {
-        Future<String> first = callers.submit((Callable<String>) () -> group.write(commandId, c -> {
+        Future<String> first = callers.submit((Callable<String>) () -> group.write(commandId, (c, atEnd) -> {
             String written = insert(c, commandId, "StartMigration");
             firstInside = true;
             try {
