@@ -30,6 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  * side; when it was the heartbeat, claims ran out under their workers).
  */
 public final class GroupCommit {
+    private static final Comparator<Pending<?>> IN_LOCK_ORDER = Comparator.comparing(p -> p.rowKey);
     private final Sql sql;
     private final int maxWrites;
     /** True while one caller writes a group; the others wait for it, parked. */
@@ -37,7 +38,6 @@ public final class GroupCommit {
     private final ConcurrentLinkedQueue<Pending<?>> waiting = new ConcurrentLinkedQueue<>();
     private final LongAdder commits = new LongAdder();
     private final LongAdder writes = new LongAdder();
-    private static final Comparator<Pending<?>> IN_LOCK_ORDER = Comparator.comparing(p -> p.rowKey);
 
     public GroupCommit(Sql sql, int maxWrites) {
         if (maxWrites < 1) {
