@@ -129,6 +129,10 @@ class ConsoleBrowserIT {
         browser.get(consoleUrl.substring(0, consoleUrl.length() - (Console.HAWTIO_PATH + "/").length()) + "/");
         new WebDriverWait(browser, PAGE).until(ExpectedConditions.urlContains(Console.HAWTIO_PATH + "/"));
         logIn("admin", password + "-wrong");
+        // the refusal must be on the page before the next try: its answer re-renders the form, and a slow answer
+        // arriving while the next password is typed puts the refused one back into the field
+        new WebDriverWait(browser, PAGE).until(ExpectedConditions.visibilityOfElementLocated(
+                By.xpath("//*[normalize-space()='Invalid login credentials']")));
         assertThat(browser.getCurrentUrl()).contains("/login");
         screenshot("login-refused");
 
