@@ -22,7 +22,7 @@ public final class Batches {
     }
 
     public void add(String statement, Map<String, ?> params) {
-        pending.computeIfAbsent(statement, name -> new ArrayList<>()).add(params);
+        addAll(statement, List.of(params));
     }
 
     public void addAll(String statement, List<? extends Map<String, ?>> params) {
